@@ -1,0 +1,89 @@
+/**
+ * @module The HTTP contract as TypeScript types. typia turns these into the
+ * request validators and the OpenAPI schemas, so both always agree.
+ */
+import type { tags } from "typia";
+
+/**
+ * At most N Unicode code points. The contract (like the Python service) counts
+ * code points; JavaScript's `length` counts UTF-16 units, where an astral
+ * character (emoji) is two. A string of at most N units is always fine; up to
+ * 2N units it may still be N code points, so only then do we count them.
+ * JSON Schema's `maxLength` already counts code points, so the schema is plain.
+ */
+export type MaxCodePoints<N extends number> = tags.TagBase<{
+  target: "string";
+  kind: "maxCodePoints";
+  value: N;
+  validate: `($input.length <= ${N} || ($input.length <= ${N} * 2 && $input.replace(/[\\uD800-\\uDBFF][\\uDC00-\\uDFFF]/g, "_").length <= ${N}))`;
+  exclusive: ["maxLength"];
+  schema: { maxLength: N };
+}>;
+
+/** An IPv4 or IPv6 address, as Python's `ipaddress.ip_address` accepts. */
+export type IpAddress = (string & tags.Format<"ipv4">) | (string & tags.Format<"ipv6">);
+
+/** Body of POST /visit. Unknown fields are ignored. */
+export interface VisitRequest {
+  /** The shopper's id. */
+  user_id: string & tags.MinLength<1> & MaxCodePoints<256>;
+  /** The page visited. */
+  page_url: string & tags.MinLength<1> & MaxCodePoints<2048>;
+  /** When absent, the request's User-Agent header is recorded. */
+  user_agent?: (string & MaxCodePoints<1024>) | null;
+  /** When absent, the client address is recorded. */
+  ip_address?: IpAddress | null;
+  referrer?: (string & MaxCodePoints<2048>) | null;
+}
+
+export interface VisitResponse {
+  success: true;
+  /** Total visits including this one: 1, 2, 3, … across all threads, no gap, no repeat. */
+  visit_count: number & tags.Type<"uint64">;
+  message: string;
+}
+
+/** Query of GET /stats. */
+export interface StatsQuery {
+  /** Window for `recent_visits`, in hours. */
+  timeframe_hours?: number & tags.Minimum<0.1> & tags.Maximum<168> & tags.Default<1>;
+}
+
+export interface StatsResponse {
+  uptime_seconds: number;
+  /** `{h}h {m}m {s}s`, hours not wrapped at 24. */
+  uptime_formatted: string & tags.Pattern<"^[0-9]+h [0-9]+m [0-9]+s$">;
+  total_visits: number & tags.Type<"uint64">;
+  /** UTC, ISO 8601, ending in Z. */
+  current_time: string & tags.Format<"date-time">;
+  server_status: "running";
+  /** Visits accepted during the last ceil(timeframe_hours × 3600) seconds. */
+  recent_visits: number & tags.Type<"uint64">;
+  timeframe_hours: number;
+}
+
+export interface HealthResponse {
+  status: "healthy" | "unhealthy";
+  /** Why the service is unhealthy; absent when healthy. */
+  reason?: string;
+  workers_alive: number & tags.Type<"uint32">;
+  workers_expected: number & tags.Type<"uint32">;
+  total_visits: number & tags.Type<"uint64">;
+}
+
+/** One validation problem, shaped like FastAPI's. */
+export interface ValidationErrorItem {
+  type: string;
+  loc: Array<string | number>;
+  msg: string;
+}
+
+/** 422 body. */
+export interface HTTPValidationError {
+  detail: ValidationErrorItem[];
+}
+
+/** Every other error body (404, 405, 413, 415, 500, 503). */
+export interface HTTPError {
+  detail: string;
+}

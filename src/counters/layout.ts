@@ -1,0 +1,104 @@
+/**
+ * @module The one SharedArrayBuffer every thread counts in. Its layout is
+ * declared here, by name, and nowhere else: other modules use these views.
+ *
+ *   header  Int32   version, sealed-up-to second, worker health, in-flight slots
+ *   total   BigInt64 visits ever accepted (2^63 > 2^53: no overflow in practice)
+ *   times   Float64 start wall time, epoch of second 0, base total
+ *   buckets Int32[RING]   visits accepted in second s, at s & RING_MASK
+ *   sums    Float64[RING] cumulative visits up to and including sealed second s
+ */
+
+export const LAYOUT_VERSION = 1;
+
+/** Per-second ring length: 2^20 s ≈ 12.1 days, comfortably over the 168 h window. */
+export const RING_SECONDS = 1 << 20;
+export const RING_MASK = RING_SECONDS - 1;
+/** Largest window the stats API accepts (168 h). */
+export const MAX_WINDOW_SECONDS = 168 * 3600;
+
+/** Most worker slots; a replacement takes a fresh slot while the old worker drains. */
+export const MAX_SLOTS = 512;
+/** In-flight slot value of a thread that is not recording a visit. */
+export const IDLE = 0x7fffffff;
+
+// Int32 header slots.
+export const H_VERSION = 0;
+/** Highest second whose bucket has been folded into `sums` (relative seconds). */
+export const H_SEALED_UP_TO = 1;
+export const H_WORKERS_EXPECTED = 2;
+export const H_WORKERS_ALIVE = 3;
+/** Lifecycle: 0 starting, 1 running, 2 draining. */
+export const H_STATE = 4;
+export const H_WORKER_RESTARTS = 5;
+/** First of MAX_SLOTS in-flight slots (see VisitCounter). */
+export const H_INFLIGHT = 16;
+const HEADER_INT32 = H_INFLIGHT + MAX_SLOTS;
+
+export const STATE_STARTING = 0;
+export const STATE_RUNNING = 1;
+export const STATE_DRAINING = 2;
+
+// Float64 slots.
+export const F_START_MS = 0;
+/** Wall-clock ms of relative second 0 (whole second). */
+export const F_EPOCH_MS = 1;
+/** Visits counted before second 0 (a restored total). */
+export const F_BASE_TOTAL = 2;
+const TIMES_F64 = 4;
+
+const HEADER_BYTES = HEADER_INT32 * 4;
+const TOTAL_OFFSET = HEADER_BYTES; // multiple of 8
+const TIMES_OFFSET = TOTAL_OFFSET + 8;
+const BUCKETS_OFFSET = TIMES_OFFSET + TIMES_F64 * 8;
+const SUMS_OFFSET = BUCKETS_OFFSET + RING_SECONDS * 4;
+export const SHARED_BYTES = SUMS_OFFSET + RING_SECONDS * 8;
+
+/** Typed views over the shared buffer; cheap to build in every thread. */
+export interface SharedCounters {
+  readonly buffer: SharedArrayBuffer;
+  readonly header: Int32Array;
+  readonly total: BigInt64Array;
+  readonly times: Float64Array;
+  readonly buckets: Int32Array;
+  readonly sums: Float64Array;
+}
+
+export function viewCounters(buffer: SharedArrayBuffer): SharedCounters {
+  if (buffer.byteLength !== SHARED_BYTES) {
+    throw new Error(`shared counters: expected ${SHARED_BYTES} bytes, got ${buffer.byteLength}`);
+  }
+  const header = new Int32Array(buffer, 0, HEADER_INT32);
+  const version = Atomics.load(header, H_VERSION);
+  if (version !== LAYOUT_VERSION) {
+    throw new Error(`shared counters: layout version ${version}, this code expects ${LAYOUT_VERSION}`);
+  }
+  return {
+    buffer,
+    header,
+    total: new BigInt64Array(buffer, TOTAL_OFFSET, 1),
+    times: new Float64Array(buffer, TIMES_OFFSET, TIMES_F64),
+    buckets: new Int32Array(buffer, BUCKETS_OFFSET, RING_SECONDS),
+    sums: new Float64Array(buffer, SUMS_OFFSET, RING_SECONDS),
+  };
+}
+
+/**
+ * Allocates and initialises the buffer. Second 0 starts at the whole second of
+ * `startMs`; second -1 is "sealed" with `baseTotal` so windows reaching back
+ * before the start see the restored total and nothing more.
+ */
+export function createCounters(startMs: number, baseTotal = 0): SharedCounters {
+  const buffer = new SharedArrayBuffer(SHARED_BYTES);
+  const header = new Int32Array(buffer, 0, HEADER_INT32);
+  header[H_VERSION] = LAYOUT_VERSION;
+  header.fill(IDLE, H_INFLIGHT, H_INFLIGHT + MAX_SLOTS);
+  header[H_SEALED_UP_TO] = -1;
+  const counters = viewCounters(buffer);
+  counters.total[0] = BigInt(baseTotal);
+  counters.times[F_START_MS] = startMs;
+  counters.times[F_EPOCH_MS] = Math.floor(startMs / 1000) * 1000;
+  counters.times[F_BASE_TOTAL] = baseTotal;
+  counters.sums[-1 & RING_MASK] = baseTotal;
+  return counters;
+}

@@ -1,0 +1,69 @@
+/**
+ * @module Folds finished seconds into cumulative sums and recycles buckets.
+ * Exactly one Sealer runs (in the main thread); it is the only writer of
+ * `sums` and of the sealed-up-to mark, and the only thread that clears buckets.
+ */
+import { type Clock, relativeSecond } from "./clock.js";
+import {
+  F_EPOCH_MS,
+  H_INFLIGHT,
+  H_SEALED_UP_TO,
+  IDLE,
+  MAX_SLOTS,
+  RING_MASK,
+  RING_SECONDS,
+  type SharedCounters,
+} from "./layout.js";
+
+/** A second is sealed only this long after it ended (absorbs clock skew between threads). */
+export const SEAL_LAG_SECONDS = 2;
+/**
+ * A bucket is zeroed (for its reuse one ring later) this many seconds after it
+ * was sealed, so a reader that saw an older sealed-up-to mark still finds the
+ * unsealed buckets it needs intact; readers retry if the mark moved this far.
+ */
+export const CLEAR_DELAY_SECONDS = 64;
+
+export class Sealer {
+  private readonly counters: SharedCounters;
+  private readonly clock: Clock;
+  private readonly epochMs: number;
+  constructor(counters: SharedCounters, clock: Clock) {
+    this.counters = counters;
+    this.clock = clock;
+    this.epochMs = counters.times[F_EPOCH_MS] as number;
+  }
+
+  /**
+   * Seals every second that can no longer receive visits. Must run at least
+   * once every (ring − 168 h) seconds (≈ 5 days; the service runs it every
+   * 250 ms) so a bucket is always cleared before its second comes round.
+   */
+  tick(): void {
+    const { header, buckets, sums } = this.counters;
+    // Read the clock before the slots: a thread seen idle here reads a later clock.
+    let limit = relativeSecond(this.clock.nowMs(), this.epochMs) - SEAL_LAG_SECONDS;
+    for (let i = H_INFLIGHT; i < H_INFLIGHT + MAX_SLOTS; i++) {
+      const announced = Atomics.load(header, i);
+      if (announced !== IDLE && announced - 1 < limit) limit = announced - 1;
+    }
+    let sealed = Atomics.load(header, H_SEALED_UP_TO);
+    if (limit <= sealed) return;
+    let cumulative = sums[sealed & RING_MASK] as number;
+    // After RING + CLEAR_DELAY steps every bucket has been read and zeroed; a longer
+    // (idle) stretch adds nothing, so only its last RING seconds need their sums.
+    const stepwiseEnd = Math.min(limit, sealed + RING_SECONDS + CLEAR_DELAY_SECONDS);
+    while (sealed < stepwiseEnd) {
+      sealed++;
+      cumulative += Atomics.load(buckets, sealed & RING_MASK);
+      sums[sealed & RING_MASK] = cumulative;
+      Atomics.store(buckets, (sealed - CLEAR_DELAY_SECONDS) & RING_MASK, 0);
+      // Publishing the mark after the sum makes the sum visible to any reader that sees the mark.
+      Atomics.store(header, H_SEALED_UP_TO, sealed);
+    }
+    if (sealed < limit) {
+      for (let s = Math.max(sealed + 1, limit - RING_SECONDS + 1); s <= limit; s++) sums[s & RING_MASK] = cumulative;
+      Atomics.store(header, H_SEALED_UP_TO, limit);
+    }
+  }
+}

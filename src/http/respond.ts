@@ -1,0 +1,64 @@
+/**
+ * @module Writing responses: status, JSON type, CORS header, and closing the
+ * connection while the worker drains. Every route answers through here.
+ */
+import type { HttpResponse } from "uWebSockets.js";
+import type { ApiError } from "../contract/errors.js";
+import type { CorsPolicy } from "./cors.js";
+
+export const JSON_TYPE = "application/json";
+
+/** What a route copied out of the request before anything asynchronous. */
+export interface Exchange {
+  /** The request's Origin header ("" when CORS allows every origin: we never need it then). */
+  origin: string;
+  /** HEAD: headers only. */
+  head: boolean;
+  /** Set by onAborted: the response must not be touched. */
+  aborted: boolean;
+  /** Set once a response was sent: nothing more may be written. */
+  done: boolean;
+}
+
+export class Responder {
+  /** Set while the worker drains: every response closes its connection. */
+  draining = false;
+
+  private readonly cors: CorsPolicy;
+  constructor(cors: CorsPolicy) {
+    this.cors = cors;
+  }
+
+  send(
+    res: HttpResponse,
+    ex: Exchange,
+    status: string,
+    body: string | Buffer,
+    contentType = JSON_TYPE,
+    headers?: ReadonlyArray<readonly [string, string]>,
+    closeConnection = false,
+  ): void {
+    if (ex.aborted || ex.done) return;
+    ex.done = true;
+    res.writeStatus(status).writeHeader("Content-Type", contentType);
+    const allowOrigin = this.cors.allowOriginFor(ex.origin);
+    if (allowOrigin !== undefined) {
+      res.writeHeader("Access-Control-Allow-Origin", allowOrigin);
+      if (!this.cors.allowAll) res.writeHeader("Vary", "Origin");
+    }
+    if (headers) for (const [name, value] of headers) res.writeHeader(name, value);
+    const close = closeConnection || this.draining;
+    if (ex.head) res.endWithoutBody(Buffer.byteLength(body), close);
+    else res.end(body, close);
+  }
+
+  error(
+    res: HttpResponse,
+    ex: Exchange,
+    error: ApiError,
+    closeConnection = false,
+    headers?: ReadonlyArray<readonly [string, string]>,
+  ): void {
+    this.send(res, ex, error.status, error.body, JSON_TYPE, headers, closeConnection);
+  }
+}

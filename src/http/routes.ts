@@ -1,0 +1,207 @@
+/**
+ * @module Every route of the contract on one uWS App. Handlers copy what they
+ * need from the request synchronously (uWS frees it on return), attach
+ * onAborted before any asynchronous step, and never let an exception escape.
+ */
+import type { HttpRequest, HttpResponse, TemplatedApp } from "uWebSockets.js";
+import { errors, validationError } from "../contract/errors.js";
+import type { StatsResponse } from "../contract/types.js";
+import type { SharedCounters } from "../counters/layout.js";
+import { formatUptime, type StatsReader, windowSecondsFor } from "../counters/stats-reader.js";
+import type { VisitCounter } from "../counters/visit-counter.js";
+import { ALLOWED_METHODS, type CorsPolicy, PREFLIGHT_MAX_AGE_SECONDS } from "./cors.js";
+import type { StaticAsset } from "./docs.js";
+import { readHealth } from "./health.js";
+import { type Exchange, JSON_TYPE, type Responder } from "./respond.js";
+import { parseStatsQuery } from "./stats-query.js";
+import { declaredLength, isJsonContentType, MAX_BODY_BYTES, parseVisit } from "./visit-body.js";
+
+export interface RouteDeps {
+  readonly counters: SharedCounters;
+  readonly counter: VisitCounter;
+  readonly reader: StatsReader;
+  readonly cors: CorsPolicy;
+  readonly responder: Responder;
+  readonly openApiJson: string;
+  readonly assets: ReadonlyMap<string, StaticAsset>;
+  /** Called with anything a handler threw (it has already answered 500). */
+  readonly onError: (error: unknown) => void;
+}
+
+/** Methods each known path answers (Allow header of a 405). */
+export function allowedMethods(assets: ReadonlyMap<string, StaticAsset>): Map<string, string> {
+  const allow = new Map([
+    ["/visit", "POST"],
+    ["/stats", "GET, HEAD"],
+    ["/health", "GET, HEAD"],
+    ["/openapi.json", "GET, HEAD"],
+  ]);
+  for (const path of assets.keys()) allow.set(path, "GET, HEAD");
+  return allow;
+}
+
+const visitBody = (n: number) =>
+  `{"success":true,"visit_count":${n},"message":"Visit logged successfully. Total visits: ${n}"}`;
+
+export function registerRoutes(app: TemplatedApp, deps: RouteDeps): void {
+  const { counter, reader, cors, responder, onError } = deps;
+  const allow = allowedMethods(deps.assets);
+
+  const exchange = (req: HttpRequest, head = false): Exchange => ({
+    origin: cors.allowAll ? "" : req.getHeader("origin"),
+    head,
+    aborted: false,
+    done: false,
+  });
+
+  /** Runs a handler; a throw becomes a 500 (if nothing was sent yet) and a log line, never a dead thread. */
+  const guarded = (res: HttpResponse, ex: Exchange, run: () => void) => {
+    try {
+      run();
+    } catch (error) {
+      onError(error);
+      if (!ex.aborted && !ex.done) {
+        try {
+          res.cork(() => responder.error(res, ex, errors.internal, true));
+        } catch {}
+      }
+    }
+  };
+
+  // POST /visit: the hot path.
+  app.post("/visit", (res, req) => {
+    const ex = exchange(req);
+    guarded(res, ex, () => {
+      if (!isJsonContentType(req.getHeader("content-type")))
+        return responder.error(res, ex, errors.unsupportedMediaType);
+      // Refuse a declared oversize body before reading it, and close: we will not read 1 GB to stay in sync.
+      if (declaredLength(req.getHeader("content-length")) > MAX_BODY_BYTES) {
+        return responder.error(res, ex, errors.bodyTooLarge, true);
+      }
+      readBody(res, ex, (body) => {
+        const parsed = parseVisit(body);
+        if (!parsed.ok) return responder.error(res, ex, validationError(parsed.problems));
+        responder.send(res, ex, "200 OK", visitBody(counter.record()));
+      });
+    });
+  });
+
+  /**
+   * Collects the body (chunked or not, at most MAX_BODY_BYTES) and calls
+   * `done` corked. A body in one chunk is used in place: no copy.
+   */
+  const readBody = (res: HttpResponse, ex: Exchange, done: (body: Uint8Array) => void) => {
+    let parts: Uint8Array[] | undefined;
+    let length = 0;
+    res.onAborted(() => {
+      ex.aborted = true;
+    });
+    res.onData((chunk, isLast) => {
+      if (ex.aborted || ex.done) return;
+      guarded(res, ex, () => {
+        length += chunk.byteLength;
+        if (length > MAX_BODY_BYTES) return res.cork(() => responder.error(res, ex, errors.bodyTooLarge, true));
+        if (!isLast) {
+          // uWS reuses the chunk's memory after we return: keep a copy.
+          parts ??= [];
+          parts.push(new Uint8Array(chunk.slice(0)));
+          return;
+        }
+        let body = new Uint8Array(chunk);
+        if (parts) {
+          parts.push(body);
+          body = Buffer.concat(parts, length);
+        }
+        res.cork(() => done(body));
+      });
+    });
+  };
+
+  const stats = (res: HttpResponse, req: HttpRequest, head: boolean) => {
+    const ex = exchange(req, head);
+    guarded(res, ex, () => {
+      const query = parseStatsQuery(req.getQuery() ?? "");
+      if (!query.ok) return responder.error(res, ex, validationError(query.problems));
+      const recent = reader.recentVisits(windowSecondsFor(query.hours));
+      const uptime = reader.uptimeSeconds();
+      const body: StatsResponse = {
+        uptime_seconds: Math.round(uptime * 1000) / 1000,
+        uptime_formatted: formatUptime(uptime),
+        total_visits: Math.max(reader.totalVisits(), recent),
+        current_time: new Date().toISOString(),
+        server_status: "running",
+        recent_visits: recent,
+        timeframe_hours: query.hours,
+      };
+      responder.send(res, ex, "200 OK", JSON.stringify(body));
+    });
+  };
+  app.get("/stats", (res, req) => stats(res, req, false));
+  app.head("/stats", (res, req) => stats(res, req, true));
+
+  const health = (res: HttpResponse, req: HttpRequest, head: boolean) => {
+    const ex = exchange(req, head);
+    guarded(res, ex, () => {
+      const body = readHealth(deps.counters);
+      responder.send(res, ex, body.status === "healthy" ? "200 OK" : "503 Service Unavailable", JSON.stringify(body));
+    });
+  };
+  app.get("/health", (res, req) => health(res, req, false));
+  app.head("/health", (res, req) => health(res, req, true));
+
+  const openApi = (res: HttpResponse, req: HttpRequest, head: boolean) => {
+    const ex = exchange(req, head);
+    guarded(res, ex, () => responder.send(res, ex, "200 OK", deps.openApiJson));
+  };
+  app.get("/openapi.json", (res, req) => openApi(res, req, false));
+  app.head("/openapi.json", (res, req) => openApi(res, req, true));
+
+  for (const [path, asset] of deps.assets) {
+    const serve = (res: HttpResponse, req: HttpRequest, head: boolean) => {
+      const ex = exchange(req, head);
+      guarded(res, ex, () => responder.send(res, ex, "200 OK", asset.load(), asset.contentType, CACHE_HEADERS));
+    };
+    app.get(path, (res, req) => serve(res, req, false));
+    app.head(path, (res, req) => serve(res, req, true));
+  }
+
+  // CORS preflight on any path (Starlette answers it before routing); a plain OPTIONS falls through.
+  app.options("/*", (res, req) => {
+    const ex = exchange(req);
+    const requestedMethod = req.getHeader("access-control-request-method");
+    const origin = req.getHeader("origin");
+    if (requestedMethod === "" || origin === "") return fallback(res, req, ex);
+    guarded(res, ex, () => {
+      ex.origin = origin;
+      if (cors.allowOriginFor(origin) === undefined) {
+        return responder.send(res, ex, "400 Bad Request", "Disallowed CORS origin", "text/plain; charset=utf-8");
+      }
+      const requestedHeaders = req.getHeader("access-control-request-headers");
+      const headers: Array<[string, string]> = [
+        ["Access-Control-Allow-Methods", ALLOWED_METHODS],
+        ["Access-Control-Max-Age", PREFLIGHT_MAX_AGE_SECONDS],
+      ];
+      if (requestedHeaders !== "") headers.push(["Access-Control-Allow-Headers", requestedHeaders]);
+      responder.send(res, ex, "200 OK", "OK", "text/plain; charset=utf-8", headers);
+    });
+  });
+
+  /** Unknown path: 404. Known path, wrong method: 405 with Allow. `/stats/`: redirect like FastAPI. */
+  const fallback = (res: HttpResponse, req: HttpRequest, ex = exchange(req)) => {
+    guarded(res, ex, () => {
+      const url = req.getUrl();
+      const methods = allow.get(url);
+      if (methods !== undefined) return responder.error(res, ex, errors.methodNotAllowed, false, [["Allow", methods]]);
+      const trimmed = url.length > 1 && url.endsWith("/") ? url.slice(0, -1) : "";
+      if (trimmed !== "" && allow.has(trimmed)) {
+        const query = req.getQuery();
+        const location = query ? `${trimmed}?${query}` : trimmed;
+        return responder.send(res, ex, "307 Temporary Redirect", "", JSON_TYPE, [["Location", location]]);
+      }
+      responder.error(res, ex, errors.notFound);
+    });
+  };
+  app.any("/*", (res, req) => fallback(res, req));
+}
+
+const CACHE_HEADERS: ReadonlyArray<readonly [string, string]> = [["Cache-Control", "public, max-age=3600"]];

@@ -1,0 +1,26 @@
+/**
+ * @module What the main thread and worker threads say to each other.
+ * Counting never goes through messages: only start-up, faults and shutdown.
+ */
+
+export interface WorkerConfig {
+  readonly counters: SharedArrayBuffer;
+  /** In-flight slot of this thread in the shared header. */
+  readonly slot: number;
+  readonly host: string;
+  readonly port: number;
+  readonly corsOrigins: readonly string[];
+  readonly version: string;
+  /** Lets tests kill a worker with a real uncaught exception. */
+  readonly allowFaultInjection: boolean;
+  /** Test hook: a shared clock instead of the system clock. */
+  readonly clock?: SharedArrayBuffer;
+}
+
+export type ToWorker = { type: "drain" } | { type: "inject-fault" };
+
+export type FromWorker =
+  | { type: "ready"; port: number }
+  | { type: "listen-failed"; host: string; port: number }
+  | { type: "fatal"; error: string }
+  | { type: "error"; error: string };

@@ -1,0 +1,87 @@
+/**
+ * @module One worker thread: a uWS App on the shared port, counting into the
+ * shared buffer.
+ *
+ * A uWS thread must never end while it holds a socket (the whole process
+ * aborts). So a worker that has to go, on shutdown or after an uncaught
+ * exception, closes its listen socket and its port to the main thread and lets
+ * its loop drain: it exits by itself, code 0, once its last connection closes.
+ */
+
+import type { us_listen_socket } from "uWebSockets.js";
+import { parentPort, workerData } from "node:worker_threads";
+import { buildOpenApi } from "../contract/openapi.js";
+import { type Clock, SharedManualClock, systemClock } from "../counters/clock.js";
+import { viewCounters } from "../counters/layout.js";
+import { StatsReader } from "../counters/stats-reader.js";
+import { VisitCounter } from "../counters/visit-counter.js";
+import { CorsPolicy } from "../http/cors.js";
+import { docsAssets } from "../http/docs.js";
+import { Responder } from "../http/respond.js";
+import { registerRoutes } from "../http/routes.js";
+import type { FromWorker, ToWorker, WorkerConfig } from "./messages.js";
+import { loadUws } from "./uws.js";
+
+const config = workerData as WorkerConfig;
+if (!parentPort) throw new Error("worker.ts runs as a worker thread only");
+const port = parentPort;
+const tell = (message: FromWorker) => port.postMessage(message);
+
+const { uws } = loadUws();
+const counters = viewCounters(config.counters);
+const clock: Clock = config.clock ? new SharedManualClock(config.clock) : systemClock;
+const cors = new CorsPolicy(config.corsOrigins);
+const responder = new Responder(cors);
+const app = uws.App();
+registerRoutes(app, {
+  counters,
+  counter: new VisitCounter(counters, config.slot, clock),
+  reader: new StatsReader(counters, clock),
+  cors,
+  responder,
+  openApiJson: JSON.stringify(buildOpenApi(config.version)),
+  assets: docsAssets(),
+  onError: (error) => tell({ type: "error", error: describe(error) }),
+});
+
+let listenSocket: us_listen_socket | undefined;
+let draining = false;
+
+function describe(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+/** Stop accepting; answer what is in flight with Connection: close; exit when idle. */
+function drain(): void {
+  if (draining) return;
+  draining = true;
+  responder.draining = true;
+  if (listenSocket) uws.us_listen_socket_close(listenSocket);
+  listenSocket = undefined;
+  port.close();
+}
+
+// After this, an uncaught exception retires the worker instead of aborting the process.
+process.on("uncaughtException", (error) => {
+  if (!draining) tell({ type: "fatal", error: describe(error) });
+  drain();
+});
+
+port.on("message", (message: ToWorker) => {
+  if (message.type === "drain") drain();
+  else if (message.type === "inject-fault" && config.allowFaultInjection) {
+    setImmediate(() => {
+      throw new Error("injected fault (test)");
+    });
+  }
+});
+
+app.listen(config.host, config.port, (token) => {
+  if (!token) {
+    tell({ type: "listen-failed", host: config.host, port: config.port });
+    port.close();
+    return;
+  }
+  listenSocket = token;
+  tell({ type: "ready", port: uws.us_socket_local_port(token) });
+});

@@ -1,0 +1,34 @@
+/**
+ * @module typia templates. `npm run generate` compiles this file into
+ * src/generated/validators.ts (committed; CI checks it is current).
+ */
+import typia from "typia";
+import type {
+  HealthResponse,
+  HTTPError,
+  HTTPValidationError,
+  StatsQuery,
+  StatsResponse,
+  VisitRequest,
+  VisitResponse,
+} from "../contract/types.js";
+
+/** Every type the API exchanges (the generated file keeps this; it uses the imports). */
+export type ApiTypes = [
+  VisitRequest,
+  VisitResponse,
+  StatsQuery,
+  StatsResponse,
+  HealthResponse,
+  HTTPValidationError,
+  HTTPError,
+];
+
+export const validateVisitRequest = typia.createValidate<VisitRequest>();
+export const validateStatsQuery = typia.createValidate<StatsQuery>();
+
+/** JSON Schemas (OpenAPI 3.1 flavour) of every type the API exchanges. */
+export const schemas = typia.json.schemas<
+  [VisitRequest, VisitResponse, StatsQuery, StatsResponse, HealthResponse, HTTPValidationError, HTTPError],
+  "3.1"
+>();

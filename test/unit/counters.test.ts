@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { ManualClock } from "../../src/counters/clock.js";
+import { createCounters, MAX_SLOTS, MAX_WINDOW_SECONDS, RING_SECONDS } from "../../src/counters/layout.js";
+import { Sealer } from "../../src/counters/sealer.js";
+import { formatUptime, StatsReader, windowSecondsFor } from "../../src/counters/stats-reader.js";
+import { VisitCounter } from "../../src/counters/visit-counter.js";
+
+/** Deterministic PRNG so a failing timeline can be replayed from its seed. */
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const MAX_SEALER_PAUSE_MS = 5 * 86_400_000;
+const START = Date.UTC(2026, 10, 25, 10, 0, 0, 250);
+
+function setup(baseTotal = 0) {
+  const clock = new ManualClock(START);
+  const counters = createCounters(START, baseTotal);
+  return {
+    clock,
+    counter: new VisitCounter(counters, 0, clock),
+    sealer: new Sealer(counters, clock),
+    reader: new StatsReader(counters, clock),
+  };
+}
+
+describe("visit counter", () => {
+  test("numbers visits 1, 2, 3 and continues from a restored total", () => {
+    const fresh = setup();
+    assert.deepEqual([fresh.counter.record(), fresh.counter.record(), fresh.counter.record()], [1, 2, 3]);
+    const restored = setup(41);
+    assert.equal(restored.counter.record(), 42);
+    assert.equal(restored.reader.totalVisits(), 42);
+    assert.equal(restored.reader.recentVisits(3600), 1, "restored visits are not in the window");
+  });
+
+  test("rejects a slot outside the shared layout", () => {
+    const counters = createCounters(START);
+    assert.throws(() => new VisitCounter(counters, MAX_SLOTS, new ManualClock(START)), RangeError);
+  });
+});
+
+describe("recent visits equal a brute-force count", () => {
+  const gaps = [0, 0, 1, 1, 2, 3, 59, 61, 359, 360, 3599, 3601, 86_400, MAX_WINDOW_SECONDS - 1, MAX_WINDOW_SECONDS + 5];
+  const windows = [1, 2, 3, 360, 3600, 86_400, MAX_WINDOW_SECONDS];
+
+  for (const seed of [1, 2, 3, 4, 5, 6]) {
+    test(`random timeline, seed ${seed}`, () => {
+      const rnd = mulberry32(seed);
+      const { clock, counter, sealer, reader } = setup();
+      const visits: number[] = []; // relative second of every visit
+      const epoch = Math.floor(START / 1000) * 1000;
+      for (let step = 0; step < 400; step++) {
+        const gapMs =
+          rnd() < 0.02
+            ? (RING_SECONDS + Math.floor(rnd() * RING_SECONDS)) * 1000 // idle longer than the whole ring
+            : (gaps[Math.floor(rnd() * gaps.length)] as number) * 1000 + Math.floor(rnd() * 1000);
+        clock.advance(gapMs);
+        // The sealer runs on its own timer (every 250 ms in the service): across a
+        // long gap it has run; across anything shorter than its documented
+        // maximum pause (5 days) it may not have.
+        if (gapMs > MAX_SEALER_PAUSE_MS || rnd() < 0.5) sealer.tick();
+        const n = Math.floor(rnd() * 5);
+        const second = Math.floor((clock.nowMs() - epoch) / 1000);
+        for (let i = 0; i < n; i++) {
+          counter.record();
+          visits.push(second);
+        }
+        if (rnd() < 0.5) sealer.tick();
+        for (const w of windows) {
+          const expected = visits.filter((s) => s > second - w && s <= second).length;
+          assert.equal(reader.recentVisits(w), expected, `step ${step}, window ${w}`);
+        }
+        assert.equal(reader.totalVisits(), visits.length);
+      }
+    });
+  }
+
+  test("a week of steady traffic wraps the ring and stays exact", () => {
+    const { clock, counter, sealer, reader } = setup();
+    const perSecond: number[] = [];
+    for (let s = 0; s < RING_SECONDS + 200_000; s += 97) {
+      const n = s % 5;
+      for (let i = 0; i < n; i++) counter.record();
+      perSecond.push(n);
+      clock.advance(97_000);
+      sealer.tick();
+    }
+    const total = perSecond.reduce((a, b) => a + b, 0);
+    assert.equal(reader.totalVisits(), total);
+    const inWeek = perSecond.slice(-Math.ceil(MAX_WINDOW_SECONDS / 97)).reduce((a, b) => a + b, 0);
+    // The last 6236 samples span 604,892 s; the first may sit just outside the window.
+    const week = reader.recentVisits(MAX_WINDOW_SECONDS);
+    assert.ok(week === inWeek || week === inWeek - (perSecond.at(-Math.ceil(MAX_WINDOW_SECONDS / 97)) ?? 0));
+    assert.ok(week <= total);
+  });
+});
+
+describe("formatUptime", () => {
+  const cases: Array<[number, string]> = [
+    [0, "0h 0m 0s"],
+    [0.999, "0h 0m 0s"],
+    [59.9, "0h 0m 59s"],
+    [3600.5, "1h 0m 0s"],
+    [3661, "1h 1m 1s"],
+    [90_061, "25h 1m 1s"],
+    [-1, "0h 0m 0s"],
+  ];
+  for (const [seconds, text] of cases) {
+    test(`${seconds} s is "${text}"`, () => assert.equal(formatUptime(seconds), text));
+  }
+});
+
+describe("windowSecondsFor", () => {
+  const cases: Array<[number, number]> = [
+    [0.1, 360],
+    [1, 3600],
+    [168, 604_800],
+    [0.0001 + 0.1, 361],
+    [1 / 3600, 1],
+    [0.5, 1800],
+  ];
+  for (const [hours, seconds] of cases) {
+    test(`${hours} h is ${seconds} s`, () => assert.equal(windowSecondsFor(hours), seconds));
+  }
+});
