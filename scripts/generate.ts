@@ -4,8 +4,7 @@
  * and fails if the committed file differs, so CI catches a stale one.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -21,16 +20,13 @@ function generate(output: string): void {
       stdio: ["ignore", "ignore", "inherit"],
     },
   );
-  // Biome's format makes the output stable and readable in diffs.
-  execFileSync(bin("biome"), ["format", "--write", output], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
 }
 
 if (!check) {
   generate("src/generated");
   console.log("src/generated/ regenerated from src/templates/");
 } else {
-  const temp = mkdtempSync(join(tmpdir(), "typia-"));
-  try {
+  {
     // The output folder must sit where the relative imports still resolve.
     const probe = join("src", `.generated-check-${process.pid}`);
     generate(probe);
@@ -49,7 +45,5 @@ if (!check) {
       process.exit(1);
     }
     console.log("src/generated/ is current");
-  } finally {
-    rmSync(temp, { recursive: true, force: true });
   }
 }

@@ -13,7 +13,7 @@ export interface Logger {
 
 export function createLogger(
   format: "json" | "pretty" | "silent",
-  write = (line: string) => process.stdout.write(line),
+  write: (line: string) => unknown = (line) => process.stdout.write(line),
 ): Logger {
   if (format === "silent") return { info() {}, warn() {}, error() {} };
   const emit = (level: string, msg: string, fields: LogFields = {}) => {

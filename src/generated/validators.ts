@@ -2,491 +2,393 @@ import * as __typia_transform__isFormatIpv4 from "typia/lib/internal/_isFormatIp
 import * as __typia_transform__isFormatIpv6 from "typia/lib/internal/_isFormatIpv6";
 import * as __typia_transform__validateReport from "typia/lib/internal/_validateReport";
 import * as __typia_transform__createStandardSchema from "typia/lib/internal/_createStandardSchema";
-import type {
-  HealthResponse,
-  HTTPError,
-  HTTPValidationError,
-  StatsQuery,
-  StatsResponse,
-  VisitRequest,
-  VisitResponse,
-} from "../contract/types.js";
+import type { HealthResponse, HTTPError, HTTPValidationError, StatsQuery, StatsResponse, VisitRequest, VisitResponse, } from "../contract/types.js";
 /** Every type the API exchanges (the generated file keeps this; it uses the imports). */
 export type ApiTypes = [
-  VisitRequest,
-  VisitResponse,
-  StatsQuery,
-  StatsResponse,
-  HealthResponse,
-  HTTPValidationError,
-  HTTPError,
+    VisitRequest,
+    VisitResponse,
+    StatsQuery,
+    StatsResponse,
+    HealthResponse,
+    HTTPValidationError,
+    HTTPError
 ];
-export const validateVisitRequest = (() => {
-  const _io0 = (input: any): boolean =>
-    "string" === typeof input.user_id &&
-    1 <= input.user_id.length &&
-    (input.user_id.length <= 256 ||
-      (input.user_id.length <= 256 * 2 &&
-        input.user_id.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "_").length <= 256)) &&
-    "string" === typeof input.page_url &&
-    1 <= input.page_url.length &&
-    (input.page_url.length <= 2048 ||
-      (input.page_url.length <= 2048 * 2 &&
-        input.page_url.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "_").length <= 2048)) &&
-    (null === input.user_agent ||
-      undefined === input.user_agent ||
-      ("string" === typeof input.user_agent &&
-        (input.user_agent.length <= 1024 ||
-          (input.user_agent.length <= 1024 * 2 &&
-            input.user_agent.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "_").length <= 1024)))) &&
-    (null === input.ip_address ||
-      undefined === input.ip_address ||
-      ("string" === typeof input.ip_address &&
-        (__typia_transform__isFormatIpv4._isFormatIpv4(input.ip_address) ||
-          __typia_transform__isFormatIpv6._isFormatIpv6(input.ip_address)))) &&
-    (null === input.referrer ||
-      undefined === input.referrer ||
-      ("string" === typeof input.referrer &&
-        (input.referrer.length <= 2048 ||
-          (input.referrer.length <= 2048 * 2 &&
-            input.referrer.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "_").length <= 2048))));
-  const _vo0 = (input: any, _path: string, _exceptionable: boolean = true): boolean =>
-    [
-      ("string" === typeof input.user_id &&
-        (1 <= input.user_id.length ||
-          _report(_exceptionable, {
-            path: _path + ".user_id",
-            expected: "string & MinLength<1>",
-            value: input.user_id,
-          })) &&
-        (input.user_id.length <= 256 ||
-          (input.user_id.length <= 256 * 2 &&
-            input.user_id.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "_").length <= 256) ||
-          _report(_exceptionable, {
-            path: _path + ".user_id",
-            expected: "string & MaxCodePoints<256>",
-            value: input.user_id,
-          }))) ||
-        _report(_exceptionable, {
-          path: _path + ".user_id",
-          expected: "(string & MinLength<1> & MaxCodePoints<256>)",
-          value: input.user_id,
-        }),
-      ("string" === typeof input.page_url &&
-        (1 <= input.page_url.length ||
-          _report(_exceptionable, {
-            path: _path + ".page_url",
-            expected: "string & MinLength<1>",
-            value: input.page_url,
-          })) &&
-        (input.page_url.length <= 2048 ||
-          (input.page_url.length <= 2048 * 2 &&
-            input.page_url.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "_").length <= 2048) ||
-          _report(_exceptionable, {
-            path: _path + ".page_url",
-            expected: "string & MaxCodePoints<2048>",
-            value: input.page_url,
-          }))) ||
-        _report(_exceptionable, {
-          path: _path + ".page_url",
-          expected: "(string & MinLength<1> & MaxCodePoints<2048>)",
-          value: input.page_url,
-        }),
-      null === input.user_agent ||
-        undefined === input.user_agent ||
-        ("string" === typeof input.user_agent &&
-          (input.user_agent.length <= 1024 ||
-            (input.user_agent.length <= 1024 * 2 &&
-              input.user_agent.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "_").length <= 1024) ||
-            _report(_exceptionable, {
-              path: _path + ".user_agent",
-              expected: "string & MaxCodePoints<1024>",
-              value: input.user_agent,
-            }))) ||
-        _report(_exceptionable, {
-          path: _path + ".user_agent",
-          expected: "((string & MaxCodePoints<1024>) | null | undefined)",
-          value: input.user_agent,
-        }),
-      null === input.ip_address ||
-        undefined === input.ip_address ||
-        ("string" === typeof input.ip_address &&
-          (__typia_transform__isFormatIpv4._isFormatIpv4(input.ip_address) ||
-            __typia_transform__isFormatIpv6._isFormatIpv6(input.ip_address) ||
-            _report(_exceptionable, {
-              path: _path + ".ip_address",
-              expected: '(string & (Format<"ipv4"> | Format<"ipv6">))',
-              value: input.ip_address,
-            }))) ||
-        _report(_exceptionable, {
-          path: _path + ".ip_address",
-          expected: '((string & (Format<"ipv4"> | Format<"ipv6">)) | null | undefined)',
-          value: input.ip_address,
-        }),
-      null === input.referrer ||
-        undefined === input.referrer ||
-        ("string" === typeof input.referrer &&
-          (input.referrer.length <= 2048 ||
-            (input.referrer.length <= 2048 * 2 &&
-              input.referrer.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "_").length <= 2048) ||
-            _report(_exceptionable, {
-              path: _path + ".referrer",
-              expected: "string & MaxCodePoints<2048>",
-              value: input.referrer,
-            }))) ||
-        _report(_exceptionable, {
-          path: _path + ".referrer",
-          expected: "((string & MaxCodePoints<2048>) | null | undefined)",
-          value: input.referrer,
-        }),
-    ].every((flag: boolean) => flag);
-  const __is = (input: any): input is VisitRequest => "object" === typeof input && null !== input && _io0(input);
-  let errors: any;
-  let _report: any;
-  return __typia_transform__createStandardSchema._createStandardSchema(
-    (input: any): import("typia").IValidation<VisitRequest> => {
-      if (false === __is(input)) {
+export const validateVisitRequest = (() => { const _io0 = (input: any): boolean => "string" === typeof input.user_id && (1 <= input.user_id.length && (input.user_id.length <= 256 || (input.user_id.length <= 256 * 2 && input.user_id.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "_").length <= 256))) && ("string" === typeof input.page_url && (1 <= input.page_url.length && (input.page_url.length <= 2048 || (input.page_url.length <= 2048 * 2 && input.page_url.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "_").length <= 2048)))) && (null === input.user_agent || undefined === input.user_agent || "string" === typeof input.user_agent && (input.user_agent.length <= 1024 || (input.user_agent.length <= 1024 * 2 && input.user_agent.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "_").length <= 1024))) && (null === input.ip_address || undefined === input.ip_address || "string" === typeof input.ip_address && (__typia_transform__isFormatIpv4._isFormatIpv4(input.ip_address) || __typia_transform__isFormatIpv6._isFormatIpv6(input.ip_address))) && (null === input.referrer || undefined === input.referrer || "string" === typeof input.referrer && (input.referrer.length <= 2048 || (input.referrer.length <= 2048 * 2 && input.referrer.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "_").length <= 2048))); const _vo0 = (input: any, _path: string, _exceptionable: boolean = true): boolean => ["string" === typeof input.user_id && (1 <= input.user_id.length || _report(_exceptionable, {
+        path: _path + ".user_id",
+        expected: "string & MinLength<1>",
+        value: input.user_id
+    })) && ((input.user_id.length <= 256 || (input.user_id.length <= 256 * 2 && input.user_id.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "_").length <= 256)) || _report(_exceptionable, {
+        path: _path + ".user_id",
+        expected: "string & MaxCodePoints<256>",
+        value: input.user_id
+    })) || _report(_exceptionable, {
+        path: _path + ".user_id",
+        expected: "(string & MinLength<1> & MaxCodePoints<256>)",
+        value: input.user_id
+    }), "string" === typeof input.page_url && (1 <= input.page_url.length || _report(_exceptionable, {
+        path: _path + ".page_url",
+        expected: "string & MinLength<1>",
+        value: input.page_url
+    })) && ((input.page_url.length <= 2048 || (input.page_url.length <= 2048 * 2 && input.page_url.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "_").length <= 2048)) || _report(_exceptionable, {
+        path: _path + ".page_url",
+        expected: "string & MaxCodePoints<2048>",
+        value: input.page_url
+    })) || _report(_exceptionable, {
+        path: _path + ".page_url",
+        expected: "(string & MinLength<1> & MaxCodePoints<2048>)",
+        value: input.page_url
+    }), null === input.user_agent || undefined === input.user_agent || "string" === typeof input.user_agent && ((input.user_agent.length <= 1024 || (input.user_agent.length <= 1024 * 2 && input.user_agent.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "_").length <= 1024)) || _report(_exceptionable, {
+        path: _path + ".user_agent",
+        expected: "string & MaxCodePoints<1024>",
+        value: input.user_agent
+    })) || _report(_exceptionable, {
+        path: _path + ".user_agent",
+        expected: "((string & MaxCodePoints<1024>) | null | undefined)",
+        value: input.user_agent
+    }), null === input.ip_address || undefined === input.ip_address || "string" === typeof input.ip_address && (__typia_transform__isFormatIpv4._isFormatIpv4(input.ip_address) || __typia_transform__isFormatIpv6._isFormatIpv6(input.ip_address) || _report(_exceptionable, {
+        path: _path + ".ip_address",
+        expected: "(string & (Format<\"ipv4\"> | Format<\"ipv6\">))",
+        value: input.ip_address
+    })) || _report(_exceptionable, {
+        path: _path + ".ip_address",
+        expected: "((string & (Format<\"ipv4\"> | Format<\"ipv6\">)) | null | undefined)",
+        value: input.ip_address
+    }), null === input.referrer || undefined === input.referrer || "string" === typeof input.referrer && ((input.referrer.length <= 2048 || (input.referrer.length <= 2048 * 2 && input.referrer.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "_").length <= 2048)) || _report(_exceptionable, {
+        path: _path + ".referrer",
+        expected: "string & MaxCodePoints<2048>",
+        value: input.referrer
+    })) || _report(_exceptionable, {
+        path: _path + ".referrer",
+        expected: "((string & MaxCodePoints<2048>) | null | undefined)",
+        value: input.referrer
+    })].every((flag: boolean) => flag); const __is = (input: any): input is VisitRequest => "object" === typeof input && null !== input && _io0(input); let errors: any; let _report: any; return __typia_transform__createStandardSchema._createStandardSchema((input: any): import("typia").IValidation<VisitRequest> => {
+    if (false === __is(input)) {
         errors = [];
         _report = (__typia_transform__validateReport._validateReport as any)(errors);
-        ((input: any, _path: string, _exceptionable: boolean = true) =>
-          ((("object" === typeof input && null !== input) ||
-            _report(true, {
-              path: _path + "",
-              expected: "VisitRequest",
-              value: input,
-            })) &&
-            _vo0(input, _path + "", true)) ||
-          _report(true, {
+        ((input: any, _path: string, _exceptionable: boolean = true) => ("object" === typeof input && null !== input || _report(true, {
             path: _path + "",
             expected: "VisitRequest",
-            value: input,
-          }))(input, "$input", true);
+            value: input
+        })) && _vo0(input, _path + "", true) || _report(true, {
+            path: _path + "",
+            expected: "VisitRequest",
+            value: input
+        }))(input, "$input", true);
         const success = 0 === errors.length;
-        return success
-          ? {
-              success,
-              data: input,
-            }
-          : ({
-              success,
-              errors,
-              data: input,
-            } as any);
-      }
-      return {
+        return success ? {
+            success,
+            data: input
+        } : {
+            success,
+            errors,
+            data: input
+        } as any;
+    }
+    return {
         success: true,
-        data: input,
-      } as any;
-    },
-  );
-})();
-export const validateStatsQuery = (() => {
-  const _io0 = (input: any): boolean =>
-    undefined === input.timeframe_hours ||
-    ("number" === typeof input.timeframe_hours && 0.1 <= input.timeframe_hours && input.timeframe_hours <= 168);
-  const _vo0 = (input: any, _path: string, _exceptionable: boolean = true): boolean =>
-    [
-      undefined === input.timeframe_hours ||
-        ("number" === typeof input.timeframe_hours &&
-          (0.1 <= input.timeframe_hours ||
-            _report(_exceptionable, {
-              path: _path + ".timeframe_hours",
-              expected: "number & Minimum<0.1>",
-              value: input.timeframe_hours,
-            })) &&
-          (input.timeframe_hours <= 168 ||
-            _report(_exceptionable, {
-              path: _path + ".timeframe_hours",
-              expected: "number & Maximum<168>",
-              value: input.timeframe_hours,
-            }))) ||
-        _report(_exceptionable, {
-          path: _path + ".timeframe_hours",
-          expected: "((number & Minimum<0.1> & Maximum<168> & Default<1>) | undefined)",
-          value: input.timeframe_hours,
-        }),
-    ].every((flag: boolean) => flag);
-  const __is = (input: any): input is StatsQuery =>
-    "object" === typeof input && null !== input && false === Array.isArray(input) && _io0(input);
-  let errors: any;
-  let _report: any;
-  return __typia_transform__createStandardSchema._createStandardSchema(
-    (input: any): import("typia").IValidation<StatsQuery> => {
-      if (false === __is(input)) {
+        data: input
+    } as any;
+}); })();
+export const validateStatsQuery = (() => { const _io0 = (input: any): boolean => undefined === input.timeframe_hours || "number" === typeof input.timeframe_hours && (0.1 <= input.timeframe_hours && input.timeframe_hours <= 168); const _vo0 = (input: any, _path: string, _exceptionable: boolean = true): boolean => [undefined === input.timeframe_hours || "number" === typeof input.timeframe_hours && (0.1 <= input.timeframe_hours || _report(_exceptionable, {
+        path: _path + ".timeframe_hours",
+        expected: "number & Minimum<0.1>",
+        value: input.timeframe_hours
+    })) && (input.timeframe_hours <= 168 || _report(_exceptionable, {
+        path: _path + ".timeframe_hours",
+        expected: "number & Maximum<168>",
+        value: input.timeframe_hours
+    })) || _report(_exceptionable, {
+        path: _path + ".timeframe_hours",
+        expected: "((number & Minimum<0.1> & Maximum<168> & Default<1>) | undefined)",
+        value: input.timeframe_hours
+    })].every((flag: boolean) => flag); const __is = (input: any): input is StatsQuery => "object" === typeof input && null !== input && false === Array.isArray(input) && _io0(input); let errors: any; let _report: any; return __typia_transform__createStandardSchema._createStandardSchema((input: any): import("typia").IValidation<StatsQuery> => {
+    if (false === __is(input)) {
         errors = [];
         _report = (__typia_transform__validateReport._validateReport as any)(errors);
-        ((input: any, _path: string, _exceptionable: boolean = true) =>
-          ((("object" === typeof input && null !== input && false === Array.isArray(input)) ||
-            _report(true, {
-              path: _path + "",
-              expected: "StatsQuery",
-              value: input,
-            })) &&
-            _vo0(input, _path + "", true)) ||
-          _report(true, {
+        ((input: any, _path: string, _exceptionable: boolean = true) => ("object" === typeof input && null !== input && false === Array.isArray(input) || _report(true, {
             path: _path + "",
             expected: "StatsQuery",
-            value: input,
-          }))(input, "$input", true);
+            value: input
+        })) && _vo0(input, _path + "", true) || _report(true, {
+            path: _path + "",
+            expected: "StatsQuery",
+            value: input
+        }))(input, "$input", true);
         const success = 0 === errors.length;
-        return success
-          ? {
-              success,
-              data: input,
-            }
-          : ({
-              success,
-              errors,
-              data: input,
-            } as any);
-      }
-      return {
+        return success ? {
+            success,
+            data: input
+        } : {
+            success,
+            errors,
+            data: input
+        } as any;
+    }
+    return {
         success: true,
-        data: input,
-      } as any;
-    },
-  );
-})();
+        data: input
+    } as any;
+}); })();
 /** JSON Schemas (OpenAPI 3.1 flavour) of every type the API exchanges. */
 export const schemas = {
-  version: "3.1",
-  components: {
-    schemas: {
-      VisitRequest: {
-        type: "object",
-        properties: {
-          user_id: {
-            type: "string",
-            minLength: 1,
-            maxLength: 256,
-            description: "The shopper's id.",
-          },
-          page_url: {
-            type: "string",
-            minLength: 1,
-            maxLength: 2048,
-            description: "The page visited.",
-          },
-          user_agent: {
-            oneOf: [
-              {
-                type: "null",
-              },
-              {
-                type: "string",
-                maxLength: 1024,
-              },
-            ],
-            description: "When absent, the request's User-Agent header is recorded.",
-          },
-          ip_address: {
-            oneOf: [
-              {
-                type: "null",
-              },
-              {
-                type: "string",
-                format: "ipv4",
-              },
-              {
-                type: "string",
-                format: "ipv6",
-              },
-            ],
-            description: "When absent, the client address is recorded.",
-          },
-          referrer: {
-            oneOf: [
-              {
-                type: "null",
-              },
-              {
-                type: "string",
-                maxLength: 2048,
-              },
-            ],
-          },
-        },
-        required: ["user_id", "page_url"],
-        description: "Body of POST /visit. Unknown fields are ignored.",
-      },
-      VisitResponse: {
-        type: "object",
-        properties: {
-          success: {
-            const: true,
-          },
-          visit_count: {
-            type: "integer",
-            minimum: 0,
-            description: "Total visits including this one: 1, 2, 3, \u2026 across all threads, no gap, no repeat.",
-          },
-          message: {
-            type: "string",
-          },
-        },
-        required: ["success", "visit_count", "message"],
-      },
-      StatsQuery: {
-        type: "object",
-        properties: {
-          timeframe_hours: {
-            type: "number",
-            minimum: 0.1,
-            maximum: 168,
-            default: 1,
-            description: "Window for `recent_visits`, in hours.",
-          },
-        },
-        required: [],
-        description: "Query of GET /stats.",
-      },
-      StatsResponse: {
-        type: "object",
-        properties: {
-          uptime_seconds: {
-            type: "number",
-          },
-          uptime_formatted: {
-            type: "string",
-            pattern: "^[0-9]+h [0-9]+m [0-9]+s$",
-            description: "`{h}h {m}m {s}s`, hours not wrapped at 24.",
-          },
-          total_visits: {
-            type: "integer",
-            minimum: 0,
-          },
-          current_time: {
-            type: "string",
-            format: "date-time",
-            description: "UTC, ISO 8601, ending in Z.",
-          },
-          server_status: {
-            const: "running",
-          },
-          recent_visits: {
-            type: "integer",
-            minimum: 0,
-            description: "Visits accepted during the last ceil(timeframe_hours \u00D7 3600) seconds.",
-          },
-          timeframe_hours: {
-            type: "number",
-          },
-        },
-        required: [
-          "uptime_seconds",
-          "uptime_formatted",
-          "total_visits",
-          "current_time",
-          "server_status",
-          "recent_visits",
-          "timeframe_hours",
-        ],
-      },
-      HealthResponse: {
-        type: "object",
-        properties: {
-          status: {
-            oneOf: [
-              {
-                const: "healthy",
-              },
-              {
-                const: "unhealthy",
-              },
-            ],
-          },
-          reason: {
-            type: "string",
-            description: "Why the service is unhealthy; absent when healthy.",
-          },
-          workers_alive: {
-            type: "integer",
-            minimum: 0,
-          },
-          workers_expected: {
-            type: "integer",
-            minimum: 0,
-          },
-          total_visits: {
-            type: "integer",
-            minimum: 0,
-          },
-        },
-        required: ["status", "workers_alive", "workers_expected", "total_visits"],
-      },
-      HTTPValidationError: {
-        type: "object",
-        properties: {
-          detail: {
-            type: "array",
-            items: {
-              $ref: "#/components/schemas/ValidationErrorItem",
-            },
-          },
-        },
-        required: ["detail"],
-        description: "422 body.",
-      },
-      ValidationErrorItem: {
-        type: "object",
-        properties: {
-          type: {
-            type: "string",
-          },
-          loc: {
-            type: "array",
-            items: {
-              oneOf: [
-                {
-                  type: "string",
+    version: "3.1",
+    components: {
+        schemas: {
+            VisitRequest: {
+                type: "object",
+                properties: {
+                    user_id: {
+                        type: "string",
+                        minLength: 1,
+                        maxLength: 256,
+                        description: "The shopper's id."
+                    },
+                    page_url: {
+                        type: "string",
+                        minLength: 1,
+                        maxLength: 2048,
+                        description: "The page visited."
+                    },
+                    user_agent: {
+                        oneOf: [
+                            {
+                                type: "null"
+                            },
+                            {
+                                type: "string",
+                                maxLength: 1024
+                            }
+                        ],
+                        description: "When absent, the request's User-Agent header is recorded."
+                    },
+                    ip_address: {
+                        oneOf: [
+                            {
+                                type: "null"
+                            },
+                            {
+                                type: "string",
+                                format: "ipv4"
+                            },
+                            {
+                                type: "string",
+                                format: "ipv6"
+                            }
+                        ],
+                        description: "When absent, the client address is recorded."
+                    },
+                    referrer: {
+                        oneOf: [
+                            {
+                                type: "null"
+                            },
+                            {
+                                type: "string",
+                                maxLength: 2048
+                            }
+                        ]
+                    }
                 },
-                {
-                  type: "number",
-                },
-              ],
+                required: [
+                    "user_id",
+                    "page_url"
+                ],
+                description: "Body of POST /visit. Unknown fields are ignored."
             },
-          },
-          msg: {
-            type: "string",
-          },
+            VisitResponse: {
+                type: "object",
+                properties: {
+                    success: {
+                        "const": true
+                    },
+                    visit_count: {
+                        type: "integer",
+                        minimum: 0,
+                        description: "Total visits including this one: 1, 2, 3, \u2026 across all threads, no gap, no repeat."
+                    },
+                    message: {
+                        type: "string"
+                    }
+                },
+                required: [
+                    "success",
+                    "visit_count",
+                    "message"
+                ]
+            },
+            StatsQuery: {
+                type: "object",
+                properties: {
+                    timeframe_hours: {
+                        type: "number",
+                        minimum: 0.1,
+                        maximum: 168,
+                        "default": 1,
+                        description: "Window for `recent_visits`, in hours."
+                    }
+                },
+                required: [],
+                description: "Query of GET /stats."
+            },
+            StatsResponse: {
+                type: "object",
+                properties: {
+                    uptime_seconds: {
+                        type: "number"
+                    },
+                    uptime_formatted: {
+                        type: "string",
+                        pattern: "^[0-9]+h [0-9]+m [0-9]+s$",
+                        description: "`{h}h {m}m {s}s`, hours not wrapped at 24."
+                    },
+                    total_visits: {
+                        type: "integer",
+                        minimum: 0
+                    },
+                    current_time: {
+                        type: "string",
+                        format: "date-time",
+                        description: "UTC, ISO 8601, ending in Z."
+                    },
+                    server_status: {
+                        "const": "running"
+                    },
+                    recent_visits: {
+                        type: "integer",
+                        minimum: 0,
+                        description: "Visits accepted during the last ceil(timeframe_hours \u00D7 3600) seconds."
+                    },
+                    timeframe_hours: {
+                        type: "number"
+                    }
+                },
+                required: [
+                    "uptime_seconds",
+                    "uptime_formatted",
+                    "total_visits",
+                    "current_time",
+                    "server_status",
+                    "recent_visits",
+                    "timeframe_hours"
+                ]
+            },
+            HealthResponse: {
+                type: "object",
+                properties: {
+                    status: {
+                        oneOf: [
+                            {
+                                "const": "healthy"
+                            },
+                            {
+                                "const": "unhealthy"
+                            }
+                        ]
+                    },
+                    reason: {
+                        type: "string",
+                        description: "Why the service is unhealthy; absent when healthy."
+                    },
+                    workers_alive: {
+                        type: "integer",
+                        minimum: 0
+                    },
+                    workers_expected: {
+                        type: "integer",
+                        minimum: 0
+                    },
+                    total_visits: {
+                        type: "integer",
+                        minimum: 0
+                    }
+                },
+                required: [
+                    "status",
+                    "workers_alive",
+                    "workers_expected",
+                    "total_visits"
+                ]
+            },
+            HTTPValidationError: {
+                type: "object",
+                properties: {
+                    detail: {
+                        type: "array",
+                        items: {
+                            $ref: "#/components/schemas/ValidationErrorItem"
+                        }
+                    }
+                },
+                required: [
+                    "detail"
+                ],
+                description: "422 body."
+            },
+            ValidationErrorItem: {
+                type: "object",
+                properties: {
+                    type: {
+                        type: "string"
+                    },
+                    loc: {
+                        type: "array",
+                        items: {
+                            oneOf: [
+                                {
+                                    type: "string"
+                                },
+                                {
+                                    type: "number"
+                                }
+                            ]
+                        }
+                    },
+                    msg: {
+                        type: "string"
+                    }
+                },
+                required: [
+                    "type",
+                    "loc",
+                    "msg"
+                ],
+                description: "One validation problem, shaped like FastAPI's."
+            },
+            HTTPError: {
+                type: "object",
+                properties: {
+                    detail: {
+                        type: "string"
+                    }
+                },
+                required: [
+                    "detail"
+                ],
+                description: "Every other error body (404, 405, 413, 415, 500, 503)."
+            }
+        }
+    },
+    schemas: [
+        {
+            $ref: "#/components/schemas/VisitRequest"
         },
-        required: ["type", "loc", "msg"],
-        description: "One validation problem, shaped like FastAPI's.",
-      },
-      HTTPError: {
-        type: "object",
-        properties: {
-          detail: {
-            type: "string",
-          },
+        {
+            $ref: "#/components/schemas/VisitResponse"
         },
-        required: ["detail"],
-        description: "Every other error body (404, 405, 413, 415, 500, 503).",
-      },
-    },
-  },
-  schemas: [
-    {
-      $ref: "#/components/schemas/VisitRequest",
-    },
-    {
-      $ref: "#/components/schemas/VisitResponse",
-    },
-    {
-      $ref: "#/components/schemas/StatsQuery",
-    },
-    {
-      $ref: "#/components/schemas/StatsResponse",
-    },
-    {
-      $ref: "#/components/schemas/HealthResponse",
-    },
-    {
-      $ref: "#/components/schemas/HTTPValidationError",
-    },
-    {
-      $ref: "#/components/schemas/HTTPError",
-    },
-  ],
+        {
+            $ref: "#/components/schemas/StatsQuery"
+        },
+        {
+            $ref: "#/components/schemas/StatsResponse"
+        },
+        {
+            $ref: "#/components/schemas/HealthResponse"
+        },
+        {
+            $ref: "#/components/schemas/HTTPValidationError"
+        },
+        {
+            $ref: "#/components/schemas/HTTPError"
+        }
+    ]
 } as import("typia").IJsonSchemaCollection<"3.1">;

@@ -48,6 +48,8 @@ export class Responder {
     }
     if (headers) for (const [name, value] of headers) res.writeHeader(name, value);
     const close = closeConnection || this.draining;
+    // uWS closes the socket on its own flag; the header tells the client why.
+    if (close) res.writeHeader("Connection", "close");
     if (ex.head) res.endWithoutBody(Buffer.byteLength(body), close);
     else res.end(body, close);
   }

@@ -1,0 +1,36 @@
+/** A real service on a free loopback port for one test file, stopped in `after`. */
+import type { TestContext } from "node:test";
+import { resolveConfig } from "../../src/config/options.js";
+import { SharedManualClock } from "../../src/counters/clock.js";
+import { createLogger, type Logger } from "../../src/log.js";
+import { type Service, type ServiceExtras, startService } from "../../src/server/service.js";
+
+export interface TestService extends Service {
+  readonly clock: SharedManualClock | undefined;
+  readonly logs: string[];
+}
+
+export interface TestServiceOptions {
+  nWorkers?: number;
+  corsOrigins?: string;
+  manualClock?: boolean;
+  allowFaultInjection?: boolean;
+}
+
+type Hooks = Pick<TestContext, "after"> | { after: (fn: () => Promise<void>) => void };
+
+export async function startTestService(hooks: Hooks, options: TestServiceOptions = {}): Promise<TestService> {
+  const config = resolveConfig({
+    nWorkers: { text: String(options.nWorkers ?? 2), from: "test" },
+    port: { text: "0", from: "test" },
+    host: { text: "127.0.0.1", from: "test" },
+    ...(options.corsOrigins ? { corsOrigins: { text: options.corsOrigins, from: "test" } } : {}),
+  });
+  const logs: string[] = [];
+  const log: Logger = createLogger("json", (line) => logs.push(line));
+  const clock = options.manualClock ? new SharedManualClock(Date.UTC(2026, 10, 25, 10, 0, 0, 500)) : undefined;
+  const extras: ServiceExtras = { log, allowFaultInjection: options.allowFaultInjection ?? false, ...(clock ? { clock } : {}) };
+  const service = await startService(config, extras);
+  hooks.after(() => service.stop());
+  return { ...service, clock, logs };
+}
