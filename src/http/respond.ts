@@ -50,8 +50,13 @@ export class Responder {
     const close = closeConnection || this.draining;
     // uWS closes the socket on its own flag; the header tells the client why.
     if (close) res.writeHeader("Connection", "close");
-    if (ex.head) res.endWithoutBody(Buffer.byteLength(body), close);
-    else res.end(body, close);
+    if (ex.head) {
+      // uWS 20.30 aborts the process if endWithoutBody gets arguments: state the length ourselves.
+      res.writeHeader("Content-Length", String(Buffer.byteLength(body)));
+      res.endWithoutBody();
+    } else {
+      res.end(body, close);
+    }
   }
 
   error(
