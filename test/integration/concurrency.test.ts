@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { Agent } from "node:http";
+import { after, describe, test } from "node:test";
+import { request, visit } from "../helpers/http.js";
+import { startTestService } from "../helpers/service.js";
+
+describe("counting under concurrency", async () => {
+  const service = await startTestService({ after }, { nWorkers: 2 });
+
+  test("2,000 concurrent visits over 64 connections get exactly T+1..T+2000", async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+    after(() => agent.destroy());
+    const start = (await request(service.url, "/stats")).json.total_visits as number;
+    const replies = await Promise.all(
+      Array.from({ length: 2000 }, (_, i) => visit(service.url, { user_id: `u${i}`, page_url: "/sale" }, agent)),
+    );
+    const counts = replies.map((r) => {
+      assert.equal(r.status, 200);
+      return r.json.visit_count as number;
+    });
+    counts.sort((a, b) => a - b);
+    assert.deepEqual(
+      counts,
+      Array.from({ length: 2000 }, (_, i) => start + i + 1),
+    );
+    const stats = (await request(service.url, "/stats")).json;
+    assert.equal(stats.total_visits, start + 2000);
+    assert.equal(stats.recent_visits, start + 2000);
+  });
+});
+
+describe("supervision", async () => {
+  const service = await startTestService({ after }, { nWorkers: 2, allowFaultInjection: true });
+
+  test("a worker killed by an uncaught exception is replaced; /health is 503 until then; visits keep counting", async () => {
+    const start = (await request(service.url, "/stats")).json.total_visits as number;
+    const replaced = once(service.supervisor, "worker-ready");
+    assert.ok(service.supervisor.injectFault());
+    const seen: number[] = [];
+    let accepted = 0;
+    let done = false;
+    replaced.then(() => {
+      done = true;
+    });
+    while (!done) {
+      const health = await request(service.url, "/health");
+      seen.push(health.status);
+      const reply = await visit(service.url);
+      assert.equal(reply.status, 200, "the surviving worker keeps serving");
+      accepted++;
+    }
+    assert.ok(seen.includes(503), `health went 503 while a worker was missing (saw ${seen.join(",")})`);
+    const health = await request(service.url, "/health");
+    assert.equal(health.status, 200);
+    assert.equal(health.json.workers_alive, 2);
+    assert.ok(service.logs.some((l) => l.includes("worker thread died")));
+    const stats = (await request(service.url, "/stats")).json;
+    assert.equal(stats.total_visits, start + accepted);
+  });
+});
