@@ -30,7 +30,12 @@ function glibcVersion(): string {
 }
 
 export function loadUws(): { uws: UwsModule; build: UwsBuild } {
-  if (loaded) return loaded;
+  loaded ??= loadUwsBinary(process.versions.modules);
+  return loaded;
+}
+
+/** Loads the binary for Node ABI `abi`; exported so tests can ask for one that does not exist. */
+export function loadUwsBinary(abi: string): { uws: UwsModule; build: UwsBuild } {
   let packageDir: string;
   try {
     packageDir = dirname(require.resolve("uWebSockets.js/package.json"));
@@ -38,15 +43,14 @@ export function loadUws(): { uws: UwsModule; build: UwsBuild } {
     throw new UwsLoadError("uWebSockets.js is not installed: run `npm install` (or `npm ci`) in the project folder.");
   }
   const pkg = JSON.parse(readFileSync(join(packageDir, "package.json"), "utf8")) as { name: string; version: string };
-  const binary = `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
+  const binary = `uws_${process.platform}_${process.arch}_${abi}.node`;
   try {
     const uws = require(join(packageDir, "binaries", binary)) as UwsModule;
-    loaded = { uws, build: { package: `${pkg.name} ${pkg.version}`, binary } };
-    return loaded;
+    return { uws, build: { package: `${pkg.name} ${pkg.version}`, binary } };
   } catch (error) {
     throw new UwsLoadError(
       `cannot load the uWebSockets.js native binary ${binary} from ${pkg.name} ${pkg.version} ` +
-        `(Node ${process.version}, ABI ${process.versions.modules}, ${process.platform}/${process.arch}, glibc ${glibcVersion()}): ` +
+        `(Node ${process.version}, ABI ${abi}, ${process.platform}/${process.arch}, glibc ${glibcVersion()}): ` +
         `${(error as Error).message.split("\n")[0]}. ` +
         "This build ships binaries for Node 18 and 20 (ABI 108/115) on glibc >= 2.27: run on Node 20, " +
         "or point the `uWebSockets.js` dependency at a build for your Node version (see README, Platform).",

@@ -1,11 +1,15 @@
 /** Validates replies against the service's own /openapi.json with ajv (JSON Schema 2020-12, as OpenAPI 3.1 uses). */
 import assert from "node:assert/strict";
 import { get } from "node:http";
+import type { ValidateFunction } from "ajv";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 
 type Doc = {
-  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>>;
+  paths: Record<
+    string,
+    Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>
+  >;
   components: { schemas: Record<string, object> };
 };
 
@@ -46,7 +50,8 @@ export class ContractValidator {
     const operation = this.doc.paths[path]?.[method.toLowerCase()];
     if (!operation) {
       // Undocumented routes (404, 405, docs assets) answer the generic error shape.
-      if (status >= 400) this.assertMatches({ $ref: "openapi#/components/schemas/HTTPError" }, body, `${method} ${path} ${status}`);
+      if (status >= 400)
+        this.assertMatches({ $ref: "openapi#/components/schemas/HTTPError" }, body, `${method} ${path} ${status}`);
       return;
     }
     const response = operation.responses[String(status)];
@@ -56,8 +61,17 @@ export class ContractValidator {
     this.assertMatches({ $ref: `openapi${schema.$ref}` }, body, `${method} ${path} ${status}`);
   }
 
-  private assertMatches(schema: object, body: unknown, what: string): void {
-    const validate = this.ajv.compile(schema);
-    if (!validate(body)) assert.fail(`${what}: reply does not match /openapi.json: ${this.ajv.errorsText(validate.errors)}\n${JSON.stringify(body)}`);
+  private readonly compiled = new Map<string, ValidateFunction>();
+
+  private assertMatches(schema: { $ref: string }, body: unknown, what: string): void {
+    let validate = this.compiled.get(schema.$ref);
+    if (!validate) {
+      validate = this.ajv.compile(schema);
+      this.compiled.set(schema.$ref, validate);
+    }
+    if (!validate(body))
+      assert.fail(
+        `${what}: reply does not match /openapi.json: ${this.ajv.errorsText(validate.errors)}\n${JSON.stringify(body)}`,
+      );
   }
 }

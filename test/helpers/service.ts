@@ -29,7 +29,11 @@ export async function startTestService(hooks: Hooks, options: TestServiceOptions
   const logs: string[] = [];
   const log: Logger = createLogger("json", (line) => logs.push(line));
   const clock = options.manualClock ? new SharedManualClock(Date.UTC(2026, 10, 25, 10, 0, 0, 500)) : undefined;
-  const extras: ServiceExtras = { log, allowFaultInjection: options.allowFaultInjection ?? false, ...(clock ? { clock } : {}) };
+  const extras: ServiceExtras = {
+    log,
+    allowFaultInjection: options.allowFaultInjection ?? false,
+    ...(clock ? { clock } : {}),
+  };
   const service = await startService(config, extras);
   hooks.after(() => service.stop());
   return { ...service, clock, logs };

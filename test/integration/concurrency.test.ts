@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { Agent } from "node:http";
 import { after, describe, test } from "node:test";
-import { request, visit } from "../helpers/http.js";
+import { request, resetTolerant, visit } from "../helpers/http.js";
 import { startTestService } from "../helpers/service.js";
 
 describe("counting under concurrency", async () => {
@@ -43,13 +43,19 @@ describe("supervision", async () => {
     replaced.then(() => {
       done = true;
     });
+    let resets = 0;
     while (!done) {
-      const health = await request(service.url, "/health");
-      seen.push(health.status);
-      const reply = await visit(service.url);
+      const health = await resetTolerant(() => request(service.url, "/health"));
+      if (health !== "reset") seen.push(health.status);
+      const reply = await resetTolerant(() => visit(service.url));
+      if (reply === "reset") {
+        resets++;
+        continue;
+      }
       assert.equal(reply.status, 200, "the surviving worker keeps serving");
       accepted++;
     }
+    assert.ok(resets <= 2, `${resets} connections reset`);
     assert.ok(seen.includes(503), `health went 503 while a worker was missing (saw ${seen.join(",")})`);
     const health = await request(service.url, "/health");
     assert.equal(health.status, 200);
@@ -57,5 +63,34 @@ describe("supervision", async () => {
     assert.ok(service.logs.some((l) => l.includes("worker thread died")));
     const stats = (await request(service.url, "/stats")).json;
     assert.equal(stats.total_visits, start + accepted);
+  });
+});
+
+describe("reload (what --dev does on a change)", async () => {
+  const service = await startTestService({ after }, { nWorkers: 2 });
+
+  test("replaces every worker, keeps the counts, and never stops serving", async () => {
+    for (let i = 0; i < 5; i++) assert.equal((await visit(service.url)).status, 200);
+    let reloaded = false;
+    const reload = service.supervisor.reload().then(() => {
+      reloaded = true;
+    });
+    let during = 0;
+    let resets = 0;
+    while (!reloaded) {
+      const reply = await resetTolerant(() => visit(service.url));
+      if (reply === "reset") {
+        resets++;
+        continue;
+      }
+      assert.equal(reply.status, 200);
+      during++;
+    }
+    assert.ok(resets <= 2, `${resets} connections reset`);
+    await reload;
+    const stats = (await request(service.url, "/stats")).json;
+    assert.equal(stats.total_visits, 5 + during);
+    assert.equal((await visit(service.url)).json.visit_count, 6 + during);
+    assert.equal((await request(service.url, "/health")).json.workers_alive, 2);
   });
 });

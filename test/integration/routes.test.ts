@@ -74,7 +74,10 @@ describe("CORS with the default policy", () => {
 });
 
 describe("CORS restricted to a list of origins", async () => {
-  const restricted = await startTestService({ after }, { nWorkers: 1, corsOrigins: "https://shop.example,http://localhost:3000" });
+  const restricted = await startTestService(
+    { after },
+    { nWorkers: 1, corsOrigins: "https://shop.example,http://localhost:3000" },
+  );
 
   test("an allowed origin is echoed with Vary: Origin", async () => {
     const reply = await request(restricted.url, "/stats", { headers: { origin: "http://localhost:3000" } });

@@ -38,7 +38,10 @@ describe("POST /visit accepts a visit", () => {
   }
 
   const valid: Array<[string, Record<string, unknown>]> = [
-    ["every optional field", { user_id: "u", page_url: "/p", user_agent: "UA", ip_address: "10.1.2.3", referrer: "https://r" }],
+    [
+      "every optional field",
+      { user_id: "u", page_url: "/p", user_agent: "UA", ip_address: "10.1.2.3", referrer: "https://r" },
+    ],
     ["null optionals", { user_id: "u", page_url: "/p", user_agent: null, ip_address: null, referrer: null }],
     ["an IPv6 address", { user_id: "u", page_url: "/p", ip_address: "2001:db8::1" }],
     ["unknown fields (ignored)", { user_id: "u", page_url: "/p", campaign: { nested: [1, 2] } }],
@@ -136,7 +139,13 @@ describe("POST /visit rejects bad input and changes no count", () => {
     [
       "a JSON array",
       [{ user_id: "u", page_url: "/p" }],
-      [{ type: "model_attributes_type", loc: ["body"], msg: "Input should be a valid dictionary or object to extract fields from" }],
+      [
+        {
+          type: "model_attributes_type",
+          loc: ["body"],
+          msg: "Input should be a valid dictionary or object to extract fields from",
+        },
+      ],
     ],
     ["JSON null", null, [{ type: "missing", loc: ["body"], msg: "Field required" }]],
   ];
@@ -153,7 +162,10 @@ describe("POST /visit rejects bad input and changes no count", () => {
   const undecodable: Array<[string, string | Uint8Array]> = [
     ["malformed JSON", '{"user_id": "u", "page_url": '],
     ["trailing garbage", '{"user_id":"u","page_url":"/p"} x'],
-    ["invalid UTF-8", Buffer.concat([Buffer.from('{"user_id":"'), Buffer.from([0xff, 0xfe]), Buffer.from('","page_url":"/p"}')])],
+    [
+      "invalid UTF-8",
+      Buffer.concat([Buffer.from('{"user_id":"'), Buffer.from([0xff, 0xfe]), Buffer.from('","page_url":"/p"}')]),
+    ],
     ["a lone continuation byte", Buffer.from([0x7b, 0x80, 0x7d])],
   ];
   for (const [name, body] of undecodable) {

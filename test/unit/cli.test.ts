@@ -1,0 +1,101 @@
+import assert from "node:assert/strict";
+import { availableParallelism } from "node:os";
+import { describe, test } from "node:test";
+import { HelpRequested, parseArgs } from "../../src/cli.js";
+import { ConfigError } from "../../src/config/options.js";
+
+describe("parseArgs", () => {
+  test("defaults: 0.0.0.0:8080, one worker per core, any origin", () => {
+    assert.deepEqual(
+      { ...parseArgs([]) },
+      { nWorkers: availableParallelism(), port: 8080, host: "0.0.0.0", corsOrigins: ["*"], dev: false },
+    );
+  });
+
+  const ok: Array<[string[], Record<string, string>, Record<string, unknown>]> = [
+    [["--n-workers", "4"], {}, { nWorkers: 4 }],
+    [["--threads", "3"], {}, { nWorkers: 3 }],
+    [["-n", "2", "--threads", "2"], {}, { nWorkers: 2 }],
+    [["--port", "9000", "--host", "127.0.0.1"], {}, { port: 9000, host: "127.0.0.1" }],
+    [["--port", "0"], {}, { port: 0 }],
+    [[], { PORT: "9001", HOST: "::", N_WORKERS: "5" }, { port: 9001, host: "::", nWorkers: 5 }],
+    [["--port", "9002"], { PORT: "9001" }, { port: 9002 }],
+    [["--dev"], {}, { dev: true, nWorkers: 1 }],
+    [["--dev", "--n-workers", "1"], {}, { dev: true, nWorkers: 1 }],
+    [
+      ["--cors-origin", "https://a.example, http://localhost:3000"],
+      {},
+      { corsOrigins: ["https://a.example", "http://localhost:3000"] },
+    ],
+    [["--cors-origin", "https://a.example,*"], {}, { corsOrigins: ["*"] }],
+  ];
+  for (const [argv, env, expected] of ok) {
+    test(`${argv.join(" ") || "(no flags)"} ${JSON.stringify(env)}`, () => {
+      const config = parseArgs(argv, env);
+      for (const [key, value] of Object.entries(expected))
+        assert.deepEqual(config[key as keyof typeof config], value, key);
+      assert.ok(Object.isFrozen(config));
+    });
+  }
+
+  const bad: Array<[string[], Record<string, string>, string]> = [
+    [["--n-workers", "0"], {}, '--n-workers must be a whole number from 1 to 256, got "0"'],
+    [["--n-workers", "two"], {}, '--n-workers must be a whole number from 1 to 256, got "two"'],
+    [["--threads", "1.5"], {}, '--threads must be a whole number from 1 to 256, got "1.5"'],
+    [["--n-workers", "257"], {}, '--n-workers must be a whole number from 1 to 256, got "257"'],
+    [[], { N_WORKERS: "0" }, 'N_WORKERS must be a whole number from 1 to 256, got "0"'],
+    [["--port", "70000"], {}, '--port must be a whole number from 0 to 65535, got "70000"'],
+    [["--port", "http"], {}, '--port must be a whole number from 0 to 65535, got "http"'],
+    [[], { PORT: "-1" }, 'PORT must be a whole number from 0 to 65535, got "-1"'],
+    [["--host", " "], {}, "--host must not be empty"],
+    [["-n", "2", "--threads", "3"], {}, "--n-workers 2 and --threads 3 disagree: give one of them"],
+    [
+      ["--dev", "--n-workers", "2"],
+      {},
+      "--dev runs 1 worker thread so a reload is instant, but --n-workers asks for 2: drop --n-workers (or set it to 1), or drop --dev",
+    ],
+    [
+      ["--cors-origin", "https://a.example/path"],
+      {},
+      '--cors-origin: "https://a.example/path" is not an origin like https://shop.example or http://localhost:3000 (no path, no trailing slash), nor *',
+    ],
+    [["--cors-origin", " , "], {}, "--cors-origin needs at least one origin, or *"],
+    [["--bogus"], {}, "unknown option '--bogus'"],
+    [["--port"], {}, "option '-p, --port <port>' argument missing"],
+    [["serve"], {}, "too many arguments. Expected 0 arguments but got 1."],
+  ];
+  for (const [argv, env, message] of bad) {
+    test(`rejects ${argv.join(" ") || JSON.stringify(env)}`, () => {
+      assert.throws(
+        () => parseArgs(argv, env),
+        (error: unknown) => {
+          assert.ok(error instanceof ConfigError);
+          assert.equal(error.message, message);
+          return true;
+        },
+      );
+    });
+  }
+
+  test("--help lists every option and examples", () => {
+    assert.throws(
+      () => parseArgs(["--help"]),
+      (error: unknown) => {
+        assert.ok(error instanceof HelpRequested);
+        for (const flag of [
+          "--n-workers",
+          "--threads",
+          "--port",
+          "--host",
+          "--cors-origin",
+          "--dev",
+          "Examples:",
+          "N_WORKERS",
+        ]) {
+          assert.ok(error.output.includes(flag), flag);
+        }
+        return true;
+      },
+    );
+  });
+});
