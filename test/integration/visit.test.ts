@@ -244,7 +244,11 @@ describe("POST /visit rejects bad input and changes no count", () => {
 
   test("a request head over uWS's buffer (256 KiB of headers) is closed, and nothing else is disturbed", async () => {
     const start = total();
-    const huge = await rawExchange(service.port, `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(256 * 1024)}\r\n\r\n`, 2000);
+    const huge = await rawExchange(
+      service.port,
+      `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(256 * 1024)}\r\n\r\n`,
+      2000,
+    );
     assert.ok(huge.closed);
     assert.deepEqual(statusesIn(huge.text), []);
     assert.equal((await visit(service.url)).status, 200);
