@@ -41,7 +41,7 @@ export class Sealer {
    */
   tick(): void {
     const { header, buckets, sums } = this.counters;
-    // Read the clock before the slots: a thread seen idle here reads a later clock.
+    // Never seal a second a worker thread may still write (its slot's value) or any later one.
     let limit = relativeSecond(this.clock.nowMs(), this.epochMs) - SEAL_LAG_SECONDS;
     for (let i = H_INFLIGHT; i < H_INFLIGHT + MAX_SLOTS; i++) {
       const announced = Atomics.load(header, i);

@@ -1,9 +1,12 @@
 /**
  * @module The hot path: count one visit. Runs in every worker thread, takes no
- * lock, allocates nothing but the 64-bit total's return value.
+ * lock, reads no clock, allocates nothing but the 64-bit total's return value.
  */
 import type { Clock } from "./clock.js";
 import { F_EPOCH_MS, H_INFLIGHT, IDLE, MAX_SLOTS, RING_MASK, type SharedCounters } from "./layout.js";
+
+/** How often a worker moves to the clock's current second (visits are bucketed to within this). */
+export const SECOND_REFRESH_MS = 20;
 
 export class VisitCounter {
   private readonly header: Int32Array;
@@ -11,34 +14,49 @@ export class VisitCounter {
   private readonly buckets: Int32Array;
   private readonly slot: number;
   private readonly epochMs: number;
-  /** Last second this thread wrote; a lower bound for the next one (the clock never goes back). */
-  private lastSecond: number;
   private readonly clock: Clock;
+  /** The second this thread's visits go into; published in its slot. */
+  private second = -1;
 
   constructor(counters: SharedCounters, slot: number, clock: Clock) {
-    this.clock = clock;
     if (!Number.isInteger(slot) || slot < 0 || slot >= MAX_SLOTS) throw new RangeError(`slot ${slot} out of range`);
     this.header = counters.header;
     this.total = counters.total;
     this.buckets = counters.buckets;
     this.slot = H_INFLIGHT + slot;
     this.epochMs = counters.times[F_EPOCH_MS] as number;
-    this.lastSecond = Math.max(0, Math.floor((clock.nowMs() - this.epochMs) / 1000));
+    this.clock = clock;
+    this.refreshSecond();
+  }
+
+  /**
+   * Moves to the clock's current second. The worker calls this on a short
+   * timer, not per visit, which keeps the clock off the hot path.
+   *
+   * Race avoided: the sealer folding a second into the cumulative sums while
+   * this thread may still add to it. The slot always holds the one second this
+   * thread writes to, and the sealer never seals at or above any slot's value;
+   * since this thread is single-threaded, every add to the old second is done
+   * before the slot moves on.
+   */
+  refreshSecond(): void {
+    const second = Math.floor((this.clock.nowMs() - this.epochMs) / 1000);
+    if (second > this.second) {
+      this.second = second;
+      Atomics.store(this.header, this.slot, second);
+    }
   }
 
   /** Counts one visit and returns its number: 1, 2, 3, … across all threads. */
   record(): number {
-    // Race avoided: the sealer folding a second into the cumulative sums while
-    // we are still about to add to that second's bucket. We announce a lower
-    // bound of the second we will write *before* reading the clock; the sealer
-    // never seals a second at or above an announced one.
-    Atomics.store(this.header, this.slot, this.lastSecond);
-    const second = Math.floor((this.clock.nowMs() - this.epochMs) / 1000);
-    this.lastSecond = second;
     // The value returned by the atomic add is what makes counts unique and gap-free.
     const count = Number(Atomics.add(this.total, 0, 1n)) + 1;
-    Atomics.add(this.buckets, second & RING_MASK, 1);
-    Atomics.store(this.header, this.slot, IDLE);
+    Atomics.add(this.buckets, this.second & RING_MASK, 1);
     return count;
+  }
+
+  /** This thread writes no more: let the sealer move past its second. */
+  release(): void {
+    Atomics.store(this.header, this.slot, IDLE);
   }
 }

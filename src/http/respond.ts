@@ -7,6 +7,7 @@ import type { ApiError } from "../contract/errors.js";
 import type { CorsPolicy } from "./cors.js";
 
 export const JSON_TYPE = "application/json";
+export const OK = "200 OK";
 
 /** What a route copied out of the request before anything asynchronous. */
 export interface Exchange {
@@ -40,7 +41,9 @@ export class Responder {
   ): void {
     if (ex.aborted || ex.done) return;
     ex.done = true;
-    res.writeStatus(status).writeHeader("Content-Type", contentType);
+    // uWS answers 200 OK unless told otherwise: one native call less on the hot path.
+    if (status !== OK) res.writeStatus(status);
+    res.writeHeader("Content-Type", contentType);
     const allowOrigin = this.cors.allowOriginFor(ex.origin);
     if (allowOrigin !== undefined) {
       res.writeHeader("Access-Control-Allow-Origin", allowOrigin);

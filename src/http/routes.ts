@@ -5,16 +5,16 @@
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from "uWebSockets.js";
 import { errors, validationError } from "../contract/errors.js";
-import type { StatsResponse } from "../contract/types.js";
 import type { SharedCounters } from "../counters/layout.js";
-import { formatUptime, type StatsReader, windowSecondsFor } from "../counters/stats-reader.js";
+import type { StatsReader } from "../counters/stats-reader.js";
 import type { VisitCounter } from "../counters/visit-counter.js";
 import { ALLOWED_METHODS, type CorsPolicy, PREFLIGHT_MAX_AGE_SECONDS } from "./cors.js";
 import type { StaticAsset } from "./docs.js";
 import { readHealth } from "./health.js";
 import { type Exchange, JSON_TYPE, type Responder } from "./respond.js";
+import { buildStats } from "./stats-body.js";
 import { parseStatsQuery } from "./stats-query.js";
-import { declaredLength, isJsonContentType, MAX_BODY_BYTES, parseVisit } from "./visit-body.js";
+import { visitHandler } from "./visit-route.js";
 
 export interface RouteDeps {
   readonly counters: SharedCounters;
@@ -39,9 +39,6 @@ export function allowedMethods(assets: ReadonlyMap<string, StaticAsset>): Map<st
   for (const path of assets.keys()) allow.set(path, "GET, HEAD");
   return allow;
 }
-
-const visitBody = (n: number) =>
-  `{"success":true,"visit_count":${n},"message":"Visit logged successfully. Total visits: ${n}"}`;
 
 export function registerRoutes(app: TemplatedApp, deps: RouteDeps): void {
   const { counter, reader, cors, responder, onError } = deps;
@@ -68,72 +65,15 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps): void {
     }
   };
 
-  // POST /visit: the hot path.
-  app.post("/visit", (res, req) => {
-    const ex = exchange(req);
-    guarded(res, ex, () => {
-      if (!isJsonContentType(req.getHeader("content-type")))
-        return responder.error(res, ex, errors.unsupportedMediaType);
-      // Refuse a declared oversize body before reading it, and close: we will not read 1 GB to stay in sync.
-      if (declaredLength(req.getHeader("content-length")) > MAX_BODY_BYTES) {
-        return responder.error(res, ex, errors.bodyTooLarge, true);
-      }
-      readBody(res, ex, (body) => {
-        const parsed = parseVisit(body);
-        if (!parsed.ok) return responder.error(res, ex, validationError(parsed.problems));
-        responder.send(res, ex, "200 OK", visitBody(counter.record()));
-      });
-    });
-  });
-
-  /**
-   * Collects the body (chunked or not, at most MAX_BODY_BYTES) and calls
-   * `done` corked. A body in one chunk is used in place: no copy.
-   */
-  const readBody = (res: HttpResponse, ex: Exchange, done: (body: Uint8Array) => void) => {
-    let parts: Uint8Array[] | undefined;
-    let length = 0;
-    res.onAborted(() => {
-      ex.aborted = true;
-    });
-    res.onData((chunk, isLast) => {
-      if (ex.aborted || ex.done) return;
-      guarded(res, ex, () => {
-        length += chunk.byteLength;
-        if (length > MAX_BODY_BYTES) return res.cork(() => responder.error(res, ex, errors.bodyTooLarge, true));
-        if (!isLast) {
-          // uWS reuses the chunk's memory after we return: keep a copy.
-          parts ??= [];
-          parts.push(new Uint8Array(chunk.slice(0)));
-          return;
-        }
-        let body = new Uint8Array(chunk);
-        if (parts) {
-          parts.push(body);
-          body = Buffer.concat(parts, length);
-        }
-        res.cork(() => done(body));
-      });
-    });
-  };
+  // POST /visit: the hot path, in its own module.
+  app.post("/visit", visitHandler(counter, cors, responder, onError));
 
   const stats = (res: HttpResponse, req: HttpRequest, head: boolean) => {
     const ex = exchange(req, head);
     guarded(res, ex, () => {
       const query = parseStatsQuery(req.getQuery() ?? "");
       if (!query.ok) return responder.error(res, ex, validationError(query.problems));
-      const recent = reader.recentVisits(windowSecondsFor(query.hours));
-      const uptime = reader.uptimeSeconds();
-      const body: StatsResponse = {
-        uptime_seconds: Math.round(uptime * 1000) / 1000,
-        uptime_formatted: formatUptime(uptime),
-        total_visits: Math.max(reader.totalVisits(), recent),
-        current_time: new Date().toISOString(),
-        server_status: "running",
-        recent_visits: recent,
-        timeframe_hours: query.hours,
-      };
-      responder.send(res, ex, "200 OK", JSON.stringify(body));
+      responder.send(res, ex, "200 OK", JSON.stringify(buildStats(reader, query.hours)));
     });
   };
   app.get("/stats", (res, req) => stats(res, req, false));

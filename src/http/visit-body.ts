@@ -5,7 +5,7 @@
 import { problem } from "../contract/errors.js";
 import type { ValidationErrorItem, VisitRequest } from "../contract/types.js";
 import { toValidationItems } from "../contract/typia-errors.js";
-import { validateVisitRequest } from "../generated/validators.js";
+import { isVisitRequest, validateVisitRequest } from "../generated/validators.js";
 
 /** Largest accepted body (API.md: 16 KiB). */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -21,9 +21,9 @@ export function isJsonContentType(header: string): boolean {
   return type === "application/json" || (type.startsWith("application/") && type.endsWith("+json"));
 }
 
-/** NaN when the header is absent or not a plain decimal. */
+/** The declared body length; 0 when absent. uWS has already rejected a malformed one. */
 export function declaredLength(header: string): number {
-  return /^[0-9]{1,15}$/.test(header) ? Number(header) : Number.NaN;
+  return header === "" ? 0 : Number(header);
 }
 
 export type VisitParse = { ok: true; visit: VisitRequest } | { ok: false; problems: ValidationErrorItem[] };
@@ -49,6 +49,7 @@ export function parseVisit(body: Uint8Array): VisitParse {
   }
   if (value === null) return { ok: false, problems: [problem.missing(["body"])] };
   if (typeof value !== "object" || Array.isArray(value)) return { ok: false, problems: [problem.notAnObject()] };
+  if (isVisitRequest(value)) return { ok: true, visit: value };
   const result = validateVisitRequest(value);
   if (result.success) return { ok: true, visit: result.data };
   return { ok: false, problems: toValidationItems(result.errors, "body") };

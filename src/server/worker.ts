@@ -14,7 +14,7 @@ import { buildOpenApi } from "../contract/openapi.js";
 import { type Clock, SharedManualClock, systemClock } from "../counters/clock.js";
 import { viewCounters } from "../counters/layout.js";
 import { StatsReader } from "../counters/stats-reader.js";
-import { VisitCounter } from "../counters/visit-counter.js";
+import { SECOND_REFRESH_MS, VisitCounter } from "../counters/visit-counter.js";
 import { CorsPolicy } from "../http/cors.js";
 import { docsAssets } from "../http/docs.js";
 import { Responder } from "../http/respond.js";
@@ -32,10 +32,13 @@ const counters = viewCounters(config.counters);
 const clock: Clock = config.clock ? new SharedManualClock(config.clock) : systemClock;
 const cors = new CorsPolicy(config.corsOrigins);
 const responder = new Responder(cors);
+const counter = new VisitCounter(counters, config.slot, clock);
+// Unref'd: it must not keep a draining worker alive.
+setInterval(() => counter.refreshSecond(), SECOND_REFRESH_MS).unref();
 const app = uws.App();
 registerRoutes(app, {
   counters,
-  counter: new VisitCounter(counters, config.slot, clock),
+  counter,
   reader: new StatsReader(counters, clock),
   cors,
   responder,

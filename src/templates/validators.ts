@@ -24,6 +24,9 @@ export type ApiTypes = [
   HTTPError,
 ];
 
+/** Fast path: a yes/no check that allocates nothing. */
+export const isVisitRequest = typia.createIs<VisitRequest>();
+/** Slow path, for rejected bodies only: says what is wrong. */
 export const validateVisitRequest = typia.createValidate<VisitRequest>();
 export const validateStatsQuery = typia.createValidate<StatsQuery>();
 

@@ -63,6 +63,7 @@ describe("recent visits equal a brute-force count", () => {
             ? (RING_SECONDS + Math.floor(rnd() * RING_SECONDS)) * 1000 // idle longer than the whole ring
             : (gaps[Math.floor(rnd() * gaps.length)] as number) * 1000 + Math.floor(rnd() * 1000);
         clock.advance(gapMs);
+        counter.refreshSecond(); // the worker's 20 ms timer
         // The sealer runs on its own timer (every 250 ms in the service): across a
         // long gap it has run; across anything shorter than its documented
         // maximum pause (5 days) it may not have.
@@ -91,6 +92,7 @@ describe("recent visits equal a brute-force count", () => {
       for (let i = 0; i < n; i++) counter.record();
       perSecond.push(n);
       clock.advance(97_000);
+      counter.refreshSecond();
       sealer.tick();
     }
     const total = perSecond.reduce((a, b) => a + b, 0);

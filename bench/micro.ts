@@ -1,0 +1,125 @@
+/**
+ * `npm run bench:micro [-- --json file] [-- --time ms]`: tinybench suites for
+ * the hot path. Checks one bar: reading stats for 168 h costs within 10% of
+ * 0.1 h (exit 1 otherwise).
+ */
+import { once } from "node:events";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { parseArgs } from "node:util";
+import { Bench } from "tinybench";
+import { ManualClock, systemClock } from "../src/counters/clock.js";
+import { createCounters } from "../src/counters/layout.js";
+import { Sealer } from "../src/counters/sealer.js";
+import { StatsReader, windowSecondsFor } from "../src/counters/stats-reader.js";
+import { VisitCounter } from "../src/counters/visit-counter.js";
+import { validateVisitRequest } from "../src/generated/validators.js";
+import { buildStats } from "../src/http/stats-body.js";
+import { parseVisit } from "../src/http/visit-body.js";
+import { visitBody } from "../src/http/visit-route.js";
+import { spawnWorker } from "../src/server/spawn-worker.js";
+
+const { values } = parseArgs({ options: { json: { type: "string" }, time: { type: "string", default: "500" } } });
+const time = Number(values.time);
+
+const validBody = {
+  user_id: "shopper-4711",
+  page_url: "https://shop.example/black-friday",
+  user_agent: "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+  ip_address: "203.0.113.7",
+};
+const invalidBody = { user_id: "", page_url: 42, ip_address: "999.1.1.1" };
+const validBytes = Buffer.from(JSON.stringify(validBody));
+const invalidBytes = Buffer.from('{"user_id": "u", "page_url": ');
+
+// A counter set with a week of traffic behind it, sealed, for the stats reads.
+const weekAgo = Date.now() - 8 * 86_400_000;
+const clock = new ManualClock(weekAgo);
+const weekCounters = createCounters(weekAgo);
+const weekCounter = new VisitCounter(weekCounters, 0, clock);
+const sealer = new Sealer(weekCounters, clock);
+for (let s = 0; s < 8 * 86_400; s += 7) {
+  weekCounter.record();
+  clock.advance(7000);
+  if (s % 3600 === 0) sealer.tick();
+}
+sealer.tick();
+const reader = new StatsReader(weekCounters, clock);
+
+const liveCounters = createCounters(Date.now());
+const alone = new VisitCounter(liveCounters, 0, systemClock);
+
+const bench = new Bench({ time, warmupTime: 200 });
+let sink: unknown;
+bench
+  .add("validate: valid visit (typia)", () => {
+    sink = validateVisitRequest(validBody);
+  })
+  .add("validate: invalid visit (typia, 3 errors)", () => {
+    sink = validateVisitRequest(invalidBody);
+  })
+  .add("parse+validate: valid body bytes", () => {
+    sink = parseVisit(validBytes);
+  })
+  .add("parse+validate: malformed JSON", () => {
+    sink = parseVisit(invalidBytes);
+  })
+  .add("count: one visit, uncontended", () => {
+    sink = alone.record();
+  })
+  .add("stats read: recent_visits 0.1 h", () => {
+    sink = reader.recentVisits(windowSecondsFor(0.1));
+  })
+  .add("stats read: recent_visits 168 h", () => {
+    sink = reader.recentVisits(windowSecondsFor(168));
+  })
+  .add("serialize: POST /visit 200 body", () => {
+    sink = visitBody(1_234_567);
+  })
+  .add("serialize: GET /stats body (168 h)", () => {
+    sink = JSON.stringify(buildStats(reader, 168));
+  });
+await bench.run();
+
+// Contended: another thread counts flat out on the same buffer meanwhile.
+const stop = new SharedArrayBuffer(4);
+const contender = spawnWorker(new URL("./micro-contender.ts", import.meta.url), {
+  workerData: { counters: liveCounters.buffer, slot: 1, stop },
+});
+await new Promise((r) => setTimeout(r, 300));
+const contended = new Bench({ time, warmupTime: 200 });
+contended.add("count: one visit, contended by another thread", () => {
+  sink = alone.record();
+});
+await contended.run();
+Atomics.store(new Int32Array(stop), 0, 1);
+await once(contender, "exit");
+void sink;
+
+const rows = [...bench.tasks, ...contended.tasks].map((task) => {
+  const r = task.result as unknown as {
+    latency: { mean: number; p99: number; rme: number };
+    throughput: { mean: number };
+  };
+  return {
+    task: task.name,
+    "ops/s": Math.round(r.throughput.mean),
+    "mean ns": Math.round(r.latency.mean * 1e6),
+    "p99 ns": Math.round(r.latency.p99 * 1e6),
+    "±%": Number(r.latency.rme.toFixed(2)),
+  };
+});
+console.table(rows);
+
+const meanOf = (name: string) => rows.find((r) => r.task === name)?.["mean ns"] ?? Number.NaN;
+const ratio = meanOf("stats read: recent_visits 168 h") / meanOf("stats read: recent_visits 0.1 h");
+const pass = ratio <= 1.1;
+console.log(`stats read 168 h / 0.1 h = ${ratio.toFixed(3)} (bar: ≤ 1.10) ${pass ? "PASS" : "FAIL"}`);
+if (values.json) {
+  mkdirSync(dirname(values.json), { recursive: true });
+  writeFileSync(
+    values.json,
+    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, rows, statsRatio: ratio, pass }, null, 2)}\n`,
+  );
+}
+process.exitCode = pass ? 0 : 1;

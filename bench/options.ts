@@ -1,0 +1,145 @@
+/**
+ * `npm run bench` options: defaults, parsing (commander) and validation with
+ * exact messages. Pure, so tests call it directly.
+ */
+import { availableParallelism } from "node:os";
+import { Command, CommanderError, Option } from "commander";
+
+export const SCENARIOS = ["visit", "mixed", "stats", "spike"] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+export type Generator = "autocannon" | "wrk";
+
+export interface BenchOptions {
+  readonly url: string | undefined;
+  readonly connections: number;
+  readonly durationMs: number;
+  readonly warmupMs: number;
+  readonly pipelining: number;
+  readonly threads: readonly number[];
+  readonly scenarios: readonly ScenarioName[];
+  readonly json: string | undefined;
+  readonly markdown: string | undefined;
+  /** Another server to run the same scenarios against, or "baseline" for the bare uWS server. */
+  readonly compare: string | undefined;
+  readonly rounds: number;
+  readonly minRatio: number | undefined;
+  readonly generator: Generator;
+  readonly timeoutSeconds: number;
+}
+
+/** The generator takes about one core: leave it one by default. */
+export const defaultThreads = () => Math.max(1, availableParallelism() - 1);
+
+export class BenchUsageError extends Error {
+  override name = "BenchUsageError";
+}
+
+export const USAGE = `
+Starts traffic-tracker (or targets --url), waits for /health, warms up, runs the
+scenarios and checks that total_visits grew by exactly the 2xx visits counted.
+
+Scenarios: visit (POST /visit, varied bodies), mixed (90% visit, 10% stats),
+           stats (GET /stats, windows 0.1 h to 168 h), spike (idle to 4x connections at once)
+
+Examples:
+  $ npm run bench                                    # every scenario, 10 s each
+  $ npm run bench -- --scenario visit --threads 1,2 --duration 5s
+  $ npm run bench -- --url http://10.0.0.5:8080 --scenario stats
+  $ npm run bench -- --scenario visit --compare baseline --generator wrk --min-ratio 0.9
+  $ npm run bench -- --json bench/results/run.json --markdown bench/results/run.md
+`;
+
+/** "10s", "500ms", "1m", "2" (seconds) → milliseconds. */
+export function parseDuration(text: string, flag: string): number {
+  const m = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m)?$/.exec(text.trim());
+  const value = m ? Number(m[1]) * (m[2] === "ms" ? 1 : m[2] === "m" ? 60_000 : 1000) : Number.NaN;
+  if (!Number.isFinite(value) || value <= 0)
+    throw new BenchUsageError(`${flag} must be a duration like 10s, 500ms or 1m, got "${text}"`);
+  return Math.round(value);
+}
+
+function positiveInt(text: string, flag: string, max: number): number {
+  const value = /^[0-9]+$/.test(text.trim()) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < 1 || value > max) {
+    throw new BenchUsageError(`${flag} must be a whole number from 1 to ${max}, got "${text}"`);
+  }
+  return value;
+}
+
+export function parseBenchArgs(argv: readonly string[]): BenchOptions {
+  const program = new Command("npm run bench --")
+    .addOption(new Option("--url <url>", "target a running server instead of starting one"))
+    .addOption(new Option("-c, --connections <n>", "concurrent connections").default("64"))
+    .addOption(new Option("-d, --duration <time>", "measured time per scenario (and per round)").default("10s"))
+    .addOption(new Option("--warmup <time>", "warm-up before each scenario").default("2s"))
+    .addOption(new Option("-p, --pipelining <n>", "requests in flight per connection").default("1"))
+    .addOption(
+      new Option("-t, --threads <list>", "server threads, comma-separated to sweep").default(String(defaultThreads())),
+    )
+    .addOption(new Option("-s, --scenario <names>", "comma-separated scenarios").default(SCENARIOS.join(",")))
+    .addOption(new Option("--json <file>", "write the report as JSON"))
+    .addOption(new Option("--markdown <file>", "write the report as Markdown"))
+    .addOption(new Option("--compare <url|baseline>", "also run against this server, interleaved A B A B"))
+    .addOption(new Option("--rounds <n>", "A/B rounds with --compare").default("2"))
+    .addOption(new Option("--min-ratio <r>", "with --compare: fail unless A/B req/s ≥ r"))
+    .addOption(
+      new Option("-g, --generator <name>", "load generator").choices(["autocannon", "wrk"]).default("autocannon"),
+    )
+    .addOption(new Option("--timeout <seconds>", "per-request timeout").default("10"))
+    .addHelpText("after", USAGE)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: () => {} })
+    .allowExcessArguments(false);
+  try {
+    program.parse([...argv], { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError && error.code === "commander.helpDisplayed") throw error;
+    if (error instanceof CommanderError) throw new BenchUsageError(error.message.replace(/^error: /, ""));
+    throw error;
+  }
+  const o = program.opts<Record<string, string | undefined>>();
+  const scenarios = String(o.scenario)
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const s of scenarios) {
+    if (!(SCENARIOS as readonly string[]).includes(s)) {
+      throw new BenchUsageError(`--scenario: unknown "${s}" (choose from ${SCENARIOS.join(", ")})`);
+    }
+  }
+  if (scenarios.length === 0) throw new BenchUsageError("--scenario needs at least one scenario");
+  const threads = String(o.threads)
+    .split(",")
+    .map((t) => positiveInt(t, "--threads", 256));
+  if (o.url !== undefined) {
+    try {
+      new URL(o.url);
+    } catch {
+      throw new BenchUsageError(`--url must be a URL like http://127.0.0.1:8080, got "${o.url}"`);
+    }
+  }
+  let minRatio: number | undefined;
+  if (o.minRatio !== undefined) {
+    minRatio = Number(o.minRatio);
+    if (!(minRatio > 0 && minRatio <= 10))
+      throw new BenchUsageError(`--min-ratio must be a number above 0, got "${o.minRatio}"`);
+    if (o.compare === undefined) throw new BenchUsageError("--min-ratio needs --compare");
+  }
+  const connections = positiveInt(String(o.connections), "--connections", 100_000);
+  return Object.freeze({
+    url: o.url,
+    connections,
+    durationMs: parseDuration(String(o.duration), "--duration"),
+    warmupMs: parseDuration(String(o.warmup), "--warmup"),
+    pipelining: positiveInt(String(o.pipelining), "--pipelining", 1024),
+    threads: Object.freeze(threads),
+    scenarios: Object.freeze(scenarios as ScenarioName[]),
+    json: o.json,
+    markdown: o.markdown,
+    compare: o.compare,
+    rounds: positiveInt(String(o.rounds), "--rounds", 50),
+    minRatio,
+    generator: o.generator as Generator,
+    timeoutSeconds: positiveInt(String(o.timeout), "--timeout", 600),
+  });
+}

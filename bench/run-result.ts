@@ -1,0 +1,24 @@
+/** @module One measured run, whichever generator produced it. */
+
+export interface RunResult {
+  readonly generator: "autocannon" | "wrk";
+  readonly durationSeconds: number;
+  readonly connections: number;
+  readonly requests: number;
+  readonly reqPerSec: { readonly mean: number; readonly p50: number; readonly stdev: number };
+  /** Milliseconds. */
+  readonly latency: {
+    readonly p50: number;
+    readonly p90: number;
+    readonly p99: number;
+    readonly p99_9: number;
+    readonly max: number;
+  };
+  readonly errors: number;
+  readonly timeouts: number;
+  readonly non2xx: number;
+  /** 2xx answers to POST /visit the generator counted. */
+  readonly visits2xx: number;
+  /** wrk cannot wait for in-flight requests at the end: its visit count is a lower bound. */
+  readonly visitsExact: boolean;
+}

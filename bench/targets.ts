@@ -1,0 +1,109 @@
+/**
+ * @module The servers a bench run measures: traffic-tracker started from its
+ * build (dist/, as in production) on a free port, the bare uWS baseline, or
+ * any URL. Each is ready once /health answers 200.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { existsSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+export interface Target {
+  readonly label: string;
+  readonly url: string;
+  /** What it runs (uWS build, threads), for the report. */
+  readonly description: string;
+  /** Whether it serves traffic-tracker's /stats (and so can be cross-checked). */
+  readonly hasStats: boolean;
+  stop(): Promise<void>;
+}
+
+const root = new URL("..", import.meta.url);
+
+async function startProcess(label: string, args: string[], hasStats: boolean): Promise<Target> {
+  const child = spawn(process.execPath, args, { cwd: fileURLToPath(root), stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr?.on("data", (c) => (stderr += c));
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const exited = once(child, "exit").then(([code]) => {
+    throw new Error(`${label} exited (${code}) before it was ready: ${stderr.trim()}`);
+  });
+  const ready = (async () => {
+    for await (const line of lines) {
+      const event = JSON.parse(line) as { port?: number; uws?: string; threads?: number };
+      if (event.port) return event;
+    }
+    throw new Error(`${label} printed no port`);
+  })();
+  const event = await Promise.race([ready, exited]);
+  lines.close();
+  child.stdout?.resume();
+  const url = `http://127.0.0.1:${event.port}`;
+  await waitHealthy(url);
+  return {
+    label,
+    url,
+    description: `${event.threads} thread(s)${event.uws ? `, ${event.uws}` : ""}`,
+    hasStats,
+    stop: () => stopChild(child),
+  };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exit = once(child, "exit");
+  child.kill("SIGTERM");
+  await exit;
+}
+
+/** The built service (npm run bench builds it first); from source under tsx if there is no build. */
+export function startService(threads: number): Promise<Target> {
+  const built = new URL("dist/src/cli.js", root);
+  const entry = existsSync(built)
+    ? [fileURLToPath(built)]
+    : ["--import", "tsx", fileURLToPath(new URL("src/cli.ts", root))];
+  return startProcess(
+    "traffic-tracker",
+    [...entry, "--host", "127.0.0.1", "--port", "0", "--n-workers", String(threads)],
+    true,
+  );
+}
+
+export function startBaseline(threads: number): Promise<Target> {
+  const script = fileURLToPath(new URL("bench/baseline-server.ts", root));
+  return startProcess("bare uWS baseline", ["--import", "tsx", script, "--threads", String(threads)], false);
+}
+
+export async function externalTarget(label: string, url: string): Promise<Target> {
+  await waitHealthy(url);
+  let hasStats = false;
+  try {
+    const body = (await (await fetch(new URL("/stats", url))).json()) as { total_visits?: unknown };
+    hasStats = typeof body.total_visits === "number";
+  } catch {}
+  return { label, url, description: "external", hasStats, stop: async () => {} };
+}
+
+/** Polls /health until 200 (10 s at most). */
+export async function waitHealthy(url: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  let last = "";
+  while (performance.now() < deadline) {
+    try {
+      const res = await fetch(new URL("/health", url));
+      if (res.status === 200) return;
+      last = `status ${res.status}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url}/health did not answer 200 within ${timeoutMs / 1000} s (${last})`);
+}
+
+/** total_visits from /stats. */
+export async function totalVisits(url: string): Promise<number> {
+  const body = (await (await fetch(new URL("/stats", url))).json()) as { total_visits: number };
+  return body.total_visits;
+}

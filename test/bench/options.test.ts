@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { BenchUsageError, defaultThreads, parseBenchArgs, parseDuration } from "../../bench/options.js";
+
+describe("bench options", () => {
+  test("defaults: 64 connections, 10 s, pipelining 1, every scenario, autocannon", () => {
+    const o = parseBenchArgs([]);
+    assert.equal(o.connections, 64);
+    assert.equal(o.durationMs, 10_000);
+    assert.equal(o.warmupMs, 2_000);
+    assert.equal(o.pipelining, 1);
+    assert.deepEqual(o.threads, [defaultThreads()]);
+    assert.deepEqual(o.scenarios, ["visit", "mixed", "stats", "spike"]);
+    assert.equal(o.generator, "autocannon");
+    assert.equal(o.compare, undefined);
+  });
+
+  test("lists, durations and a comparison", () => {
+    const o = parseBenchArgs([
+      "--threads",
+      "1,2,4",
+      "--scenario",
+      "visit,stats",
+      "--duration",
+      "500ms",
+      "-c",
+      "8",
+      "--compare",
+      "baseline",
+      "--min-ratio",
+      "0.9",
+      "--generator",
+      "wrk",
+      "--json",
+      "out.json",
+    ]);
+    assert.deepEqual(o.threads, [1, 2, 4]);
+    assert.deepEqual(o.scenarios, ["visit", "stats"]);
+    assert.equal(o.durationMs, 500);
+    assert.equal(o.connections, 8);
+    assert.equal(o.compare, "baseline");
+    assert.equal(o.minRatio, 0.9);
+    assert.equal(o.generator, "wrk");
+    assert.equal(o.json, "out.json");
+  });
+
+  const durations: Array<[string, number]> = [
+    ["10s", 10_000],
+    ["1m", 60_000],
+    ["250ms", 250],
+    ["2", 2_000],
+    ["1.5s", 1_500],
+  ];
+  for (const [text, ms] of durations)
+    test(`duration ${text} is ${ms} ms`, () => assert.equal(parseDuration(text, "--duration"), ms));
+
+  const bad: Array<[string[], string]> = [
+    [["--duration", "soon"], '--duration must be a duration like 10s, 500ms or 1m, got "soon"'],
+    [["--duration", "0s"], '--duration must be a duration like 10s, 500ms or 1m, got "0s"'],
+    [["--connections", "0"], '--connections must be a whole number from 1 to 100000, got "0"'],
+    [["--threads", "1,x"], '--threads must be a whole number from 1 to 256, got "x"'],
+    [["--scenario", "visit,burst"], '--scenario: unknown "burst" (choose from visit, mixed, stats, spike)'],
+    [["--min-ratio", "0.9"], "--min-ratio needs --compare"],
+    [["--url", "nope"], '--url must be a URL like http://127.0.0.1:8080, got "nope"'],
+    [
+      ["--generator", "ab"],
+      "option '-g, --generator <name>' argument 'ab' is invalid. Allowed choices are autocannon, wrk.",
+    ],
+  ];
+  for (const [argv, message] of bad) {
+    test(`rejects ${argv.join(" ")}`, () => {
+      assert.throws(
+        () => parseBenchArgs(argv),
+        (error: unknown) => error instanceof BenchUsageError && error.message === message,
+      );
+    });
+  }
+});
