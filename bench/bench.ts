@@ -126,6 +126,7 @@ async function measure(
   const rate = Math.max(warm.reqPerSec.mean, warm.reqPerSec.p50);
   if (s.name === "spike") await sleep(1000); // idle, then every connection at once
   const before = target.hasStats ? await settledTotal(target.url) : undefined;
+  const cpuBefore = target.cpuMicros();
   let result: RunResult;
   if (generator === "wrk") {
     progress(`${what}: wrk running for ${o.durationMs / 1000} s`, false);
@@ -142,7 +143,12 @@ async function measure(
         ),
     });
   }
+  const cpuAfter = target.cpuMicros();
   const after = target.hasStats ? await settledTotal(target.url) : undefined;
+  const serverCpuMicrosPerRequest =
+    cpuBefore === undefined || cpuAfter === undefined
+      ? undefined
+      : (cpuAfter - cpuBefore) / Math.max(result.requests, 1);
   const check = crossCheck(
     result,
     before === undefined || after === undefined ? undefined : after - before,
@@ -159,5 +165,6 @@ async function measure(
     round,
     result,
     crossCheck: check,
+    ...(serverCpuMicrosPerRequest === undefined ? {} : { serverCpuMicrosPerRequest }),
   };
 }

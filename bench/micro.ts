@@ -41,8 +41,10 @@ const sealer = new Sealer(weekCounters, clock);
 for (let s = 0; s < 8 * 86_400; s += 7) {
   weekCounter.record();
   clock.advance(7000);
+  weekCounter.refreshSecond(); // the worker's timer
   if (s % 3600 === 0) sealer.tick();
 }
+weekCounter.release();
 sealer.tick();
 const reader = new StatsReader(weekCounters, clock);
 

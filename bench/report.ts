@@ -26,6 +26,8 @@ export interface ScenarioRun {
   readonly round: number;
   readonly result: RunResult;
   readonly crossCheck: CrossCheck;
+  /** Server process CPU (all its threads, user + system) per request, in µs; only for servers the bench started. */
+  readonly serverCpuMicrosPerRequest?: number;
 }
 
 export interface Comparison {
@@ -39,6 +41,8 @@ export interface Comparison {
   readonly ratio: number;
   /** Mean A req/s ÷ mean B req/s, for reference. */
   readonly meanRatio: number;
+  /** Median per round of B's server CPU per request ÷ A's: the same question, steadier on a noisy box. */
+  readonly cpuRatio: number;
 }
 
 export function median(xs: readonly number[]): number {
@@ -135,6 +139,12 @@ export function compare(runs: readonly ScenarioRun[], a: string, b: string): Com
       roundRatios,
       ratio: median(roundRatios),
       meanRatio: mean(as) / mean(bs),
+      cpuRatio: median(
+        as.map(
+          (r, i) =>
+            ((bs[i] ?? bs[0])?.serverCpuMicrosPerRequest ?? Number.NaN) / (r.serverCpuMicrosPerRequest ?? Number.NaN),
+        ),
+      ),
     });
   }
   return out;
@@ -149,6 +159,7 @@ const HEADER = [
   "target",
   "threads",
   "round",
+  "srv CPU µs/req",
   "req/s mean",
   "p50",
   "stdev",
@@ -169,6 +180,7 @@ function rowOf(r: ScenarioRun): string[] {
     r.target,
     String(r.threads),
     String(r.round),
+    fmt(r.serverCpuMicrosPerRequest ?? Number.NaN, 2),
     fmt(x.reqPerSec.mean),
     fmt(x.reqPerSec.p50),
     fmt(x.reqPerSec.stdev),
@@ -246,7 +258,16 @@ function sections(report: BenchReport, table: (rows: string[][]) => string, head
     out.push(heading("Comparison (same run, interleaved)"));
     out.push(
       table([
-        ["scenario", "threads", "A", "B", "A/B median of rounds", "A/B of means", "per round"],
+        [
+          "scenario",
+          "threads",
+          "A",
+          "B",
+          "A/B req/s (median of rounds)",
+          "A/B of means",
+          "per round",
+          "B÷A server CPU/req",
+        ],
         ...report.comparisons.map((c) => [
           c.scenario,
           String(c.threads),
@@ -255,6 +276,7 @@ function sections(report: BenchReport, table: (rows: string[][]) => string, head
           fmt(c.ratio, 3),
           fmt(c.meanRatio, 3),
           c.roundRatios.map((r) => fmt(r, 3)).join(", "),
+          fmt(c.cpuRatio, 3),
         ]),
       ]),
     );

@@ -3,9 +3,9 @@
  * build (dist/, as in production) on a free port, the bare uWS baseline, or
  * any URL. Each is ready once /health answers 200.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
@@ -16,6 +16,8 @@ export interface Target {
   readonly description: string;
   /** Whether it serves traffic-tracker's /stats (and so can be cross-checked). */
   readonly hasStats: boolean;
+  /** CPU time the server process has used, in µs (Linux, servers we start); undefined otherwise. */
+  cpuMicros(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -46,8 +48,27 @@ async function startProcess(label: string, args: string[], hasStats: boolean): P
     url,
     description: `${event.threads} thread(s)${event.uws ? `, ${event.uws}` : ""}`,
     hasStats,
+    cpuMicros: () => processCpuMicros(child.pid),
     stop: () => stopChild(child),
   };
+}
+
+let clockTicks: number | undefined;
+
+/**
+ * utime + stime of a process from /proc, in µs. CPU per request is steadier
+ * than req/s on a shared, noisy box: it does not move when a neighbour steals time.
+ */
+export function processCpuMicros(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    clockTicks ??= Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / clockTicks;
+  } catch {
+    return undefined;
+  }
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
@@ -82,7 +103,7 @@ export async function externalTarget(label: string, url: string): Promise<Target
     const body = (await (await fetch(new URL("/stats", url))).json()) as { total_visits?: unknown };
     hasStats = typeof body.total_visits === "number";
   } catch {}
-  return { label, url, description: "external", hasStats, stop: async () => {} };
+  return { label, url, description: "external", hasStats, cpuMicros: () => undefined, stop: async () => {} };
 }
 
 /** Polls /health until 200 (10 s at most). */
