@@ -3,6 +3,8 @@
  * the hot path. Checks one bar: reading stats for 168 h costs within 10% of
  * 0.1 h (exit 1 otherwise).
  */
+
+import type { HttpRequest, HttpResponse } from "uWebSockets.js";
 import { once } from "node:events";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
@@ -14,9 +16,11 @@ import { Sealer } from "../src/counters/sealer.js";
 import { StatsReader, windowSecondsFor } from "../src/counters/stats-reader.js";
 import { VisitCounter } from "../src/counters/visit-counter.js";
 import { validateVisitRequest } from "../src/generated/validators.js";
+import { CorsPolicy } from "../src/http/cors.js";
+import { Responder } from "../src/http/respond.js";
 import { buildStats } from "../src/http/stats-body.js";
 import { parseVisit } from "../src/http/visit-body.js";
-import { visitBody } from "../src/http/visit-route.js";
+import { visitBody, visitHandler } from "../src/http/visit-route.js";
 import { spawnWorker } from "../src/server/spawn-worker.js";
 
 const { values } = parseArgs({ options: { json: { type: "string" }, time: { type: "string", default: "500" } } });
@@ -48,11 +52,35 @@ weekCounter.release();
 sealer.tick();
 const reader = new StatsReader(weekCounters, clock);
 
+let sink: unknown;
 const liveCounters = createCounters(Date.now());
 const alone = new VisitCounter(liveCounters, 0, systemClock);
 
+// The whole POST /visit handler against a stand-in for uWS (no sockets): its JavaScript cost alone.
+const fakeRes = {
+  onAborted: () => fakeRes,
+  onData: (cb: (chunk: ArrayBuffer, isLast: boolean) => void) => {
+    cb(validBytes.buffer.slice(validBytes.byteOffset, validBytes.byteOffset + validBytes.byteLength), true);
+    return fakeRes;
+  },
+  cork: (cb: () => void) => {
+    cb();
+    return fakeRes;
+  },
+  writeStatus: () => fakeRes,
+  writeHeader: () => fakeRes,
+  end: (body: string) => {
+    sink = body;
+    return fakeRes;
+  },
+} as unknown as HttpResponse;
+const fakeReq = {
+  getHeader: (name: string) => (name === "content-type" ? "application/json" : String(validBytes.byteLength)),
+} as unknown as HttpRequest;
+const cors = new CorsPolicy(["*"]);
+const handleVisit = visitHandler(alone, cors, new Responder(cors), () => {});
+
 const bench = new Bench({ time, warmupTime: 200 });
-let sink: unknown;
 bench
   .add("validate: valid visit (typia)", () => {
     sink = validateVisitRequest(validBody);
@@ -65,6 +93,9 @@ bench
   })
   .add("parse+validate: malformed JSON", () => {
     sink = parseVisit(invalidBytes);
+  })
+  .add("POST /visit handler, JS only (uWS stubbed)", () => {
+    handleVisit(fakeRes, fakeReq);
   })
   .add("count: one visit, uncontended", () => {
     sink = alone.record();

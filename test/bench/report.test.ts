@@ -46,6 +46,7 @@ const run = (
     round,
     result: r,
     crossCheck: crossCheck(r, r.visits2xx, 64),
+    serverCpuMicrosPerRequest: 1e6 / rps, // a saturated single thread: CPU per request = 1 / rate
   };
 };
 
@@ -100,6 +101,7 @@ describe("failures", () => {
     assert.deepEqual(c.roundRatios, [0.95, 0.5, 0.92]);
     assert.equal(c.ratio, 0.92);
     assert.ok(Math.abs(c.meanRatio - 237 / 300) < 1e-9);
+    assert.ok(Math.abs(c.cpuRatio - 0.92) < 1e-9, "B's CPU per request over A's, median of rounds");
     assert.deepEqual(failuresOf(runs, [c], 0.9), []);
     assert.equal(failuresOf(runs, [c], 0.93).length, 1);
   });
