@@ -44,8 +44,8 @@ export class Sealer {
     // Never seal a second a worker thread may still write (its slot's value) or any later one.
     let limit = relativeSecond(this.clock.nowMs(), this.epochMs) - SEAL_LAG_SECONDS;
     for (let i = H_INFLIGHT; i < H_INFLIGHT + MAX_SLOTS; i++) {
-      const announced = Atomics.load(header, i);
-      if (announced !== IDLE && announced - 1 < limit) limit = announced - 1;
+      const writing = Atomics.load(header, i);
+      if (writing !== IDLE && writing - 1 < limit) limit = writing - 1;
     }
     let sealed = Atomics.load(header, H_SEALED_UP_TO);
     if (limit <= sealed) return;
