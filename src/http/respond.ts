@@ -72,3 +72,10 @@ export class Responder {
     this.send(res, ex, error.status, error.body, JSON_TYPE, headers, closeConnection);
   }
 }
+
+/** Last resort when even a 500 cannot be written: returning from a uWS handler without answering aborts the process. */
+export function closeQuietly(res: HttpResponse): void {
+  try {
+    res.close();
+  } catch {}
+}

@@ -11,7 +11,7 @@ import type { VisitCounter } from "../counters/visit-counter.js";
 import { ALLOWED_METHODS, type CorsPolicy, PREFLIGHT_MAX_AGE_SECONDS } from "./cors.js";
 import type { StaticAsset } from "./docs.js";
 import { readHealth } from "./health.js";
-import { type Exchange, JSON_TYPE, type Responder } from "./respond.js";
+import { closeQuietly, type Exchange, JSON_TYPE, type Responder } from "./respond.js";
 import { buildStats } from "./stats-body.js";
 import { parseStatsQuery } from "./stats-query.js";
 import { visitHandler } from "./visit-route.js";
@@ -60,7 +60,10 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps): void {
       if (!ex.aborted && !ex.done) {
         try {
           res.cork(() => responder.error(res, ex, errors.internal, true));
-        } catch {}
+        } catch {
+          // Returning from a uWS handler without answering aborts the process: close instead.
+          closeQuietly(res);
+        }
       }
     }
   };

@@ -7,7 +7,7 @@ import type { HttpRequest, HttpResponse } from "uWebSockets.js";
 import { errors, validationError } from "../contract/errors.js";
 import type { VisitCounter } from "../counters/visit-counter.js";
 import type { CorsPolicy } from "./cors.js";
-import { type Exchange, OK, type Responder } from "./respond.js";
+import { closeQuietly, type Exchange, OK, type Responder } from "./respond.js";
 import { declaredLength, isJsonContentType, MAX_BODY_BYTES, parseVisit } from "./visit-body.js";
 
 /** The 200 body of POST /visit, without JSON.stringify. */
@@ -34,7 +34,9 @@ export function visitHandler(
     if (ex.aborted || ex.done) return;
     try {
       ex.res.cork(() => responder.error(ex.res, ex, errors.internal, true));
-    } catch {}
+    } catch {
+      closeQuietly(ex.res);
+    }
   };
 
   const answer = (ex: VisitExchange, body: Uint8Array) => {
