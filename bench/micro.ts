@@ -78,7 +78,7 @@ const fakeReq = {
   getHeader: (name: string) => (name === "content-type" ? "application/json" : String(validBytes.byteLength)),
 } as unknown as HttpRequest;
 const cors = new CorsPolicy(["*"]);
-const handleVisit = visitHandler(alone, cors, new Responder(cors), () => {});
+const handleVisit = visitHandler(alone, cors, new Responder({ cors }), () => {});
 
 const bench = new Bench({ time, warmupTime: 200 });
 bench

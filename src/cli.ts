@@ -52,6 +52,12 @@ function buildProgram(): Command {
       new Option("--cors-origin <origins>", 'comma-separated origins browsers may call from, or * (default: "*")'),
     )
     .addOption(new Option("--dev", "development: reload workers when src/ changes, readable logs, 1 worker"))
+    .addOption(
+      new Option(
+        "--access-log [rate]",
+        `log a sample of requests as JSON lines (default rate when given: ${defaults.accessLogSampleRate}); off by default`,
+      ),
+    )
     .addHelpText("after", EXAMPLES)
     .exitOverride()
     .configureOutput({ writeOut: () => {}, writeErr: () => {} })
@@ -80,6 +86,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
     host?: string;
     corsOrigin?: string;
     dev?: boolean;
+    accessLog?: string | true;
   }>();
   if (o.nWorkers !== undefined && o.threads !== undefined && o.nWorkers !== o.threads) {
     throw new ConfigError(`--n-workers ${o.nWorkers} and --threads ${o.threads} disagree: give one of them`);
@@ -96,6 +103,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
     host: pick("--host", o.host, "HOST"),
     corsOrigins: o.corsOrigin !== undefined ? { text: o.corsOrigin, from: "--cors-origin" } : undefined,
     dev: o.dev === true,
+    ...(o.accessLog !== undefined ? { accessLog: { text: o.accessLog, from: "--access-log" } } : {}),
   };
   return resolveConfig(raw);
 }

@@ -15,6 +15,8 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** Reload workers on source change, readable logs, one worker. */
   readonly dev: boolean;
+  /** Fraction of requests written to the access log: 0 (off, the default) to 1. */
+  readonly accessLogRate: number;
 }
 
 export const defaults = Object.freeze({
@@ -24,6 +26,9 @@ export const defaults = Object.freeze({
   corsOrigins: Object.freeze(["*"]),
   dev: false,
   devWorkers: 1,
+  accessLogRate: 0,
+  /** `--access-log` with no rate. */
+  accessLogSampleRate: 0.01,
 });
 
 /** A bad option: one line for the operator, exit status 2. */
@@ -38,6 +43,8 @@ export interface RawOptions {
   host?: { text: string; from: string };
   corsOrigins?: { text: string; from: string };
   dev?: boolean;
+  /** `true` for the flag alone, or the rate text. */
+  accessLog?: { text: string | true; from: string };
 }
 
 function wholeNumber(raw: { text: string; from: string }, min: number, max: number): number {
@@ -90,5 +97,16 @@ export function resolveConfig(raw: RawOptions): Config {
     host,
     corsOrigins: Object.freeze(raw.corsOrigins ? origins(raw.corsOrigins) : [...defaults.corsOrigins]),
     dev,
+    accessLogRate: raw.accessLog ? sampleRate(raw.accessLog) : defaults.accessLogRate,
   });
+}
+
+function sampleRate(raw: { text: string | true; from: string }): number {
+  if (raw.text === true) return defaults.accessLogSampleRate;
+  const rate = /^(0|1|0?\.[0-9]+|1\.0*)$/.test(raw.text.trim()) ? Number(raw.text) : Number.NaN;
+  if (!(rate > 0 && rate <= 1))
+    throw new ConfigError(
+      `${raw.from} takes a sample rate above 0 and at most 1 (0.01 logs 1 request in 100), got "${raw.text}"`,
+    );
+  return rate;
 }

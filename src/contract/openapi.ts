@@ -61,6 +61,23 @@ export function buildOpenApi(version: string): Record<string, unknown> {
           },
         },
       },
+      "/ready": {
+        get: {
+          summary: "Readiness: should a load balancer send traffic here?",
+          operationId: "getReady",
+          responses: {
+            "200": { description: "Ready", content: json("ReadyResponse") },
+            "503": { description: "Starting, or draining for shutdown", content: json("ReadyResponse") },
+          },
+        },
+      },
+      "/metrics": {
+        get: {
+          summary: "Prometheus metrics (text exposition format 0.0.4)",
+          operationId: "getMetrics",
+          responses: { "200": { description: "Metrics", content: { "text/plain": { schema: { type: "string" } } } } },
+        },
+      },
     },
     components,
   };

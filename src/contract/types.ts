@@ -71,6 +71,12 @@ export interface HealthResponse {
   total_visits: number & tags.Type<"uint64">;
 }
 
+export interface ReadyResponse {
+  status: "ready" | "not ready";
+  /** Why not; absent when ready. */
+  reason?: string;
+}
+
 /** One validation problem, shaped like FastAPI's. */
 export interface ValidationErrorItem {
   type: string;

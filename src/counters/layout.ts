@@ -7,9 +7,10 @@
  *   times   Float64 start wall time, epoch of second 0, base total
  *   buckets Int32[RING]   visits accepted in second s, at s & RING_MASK
  *   sums    Float64[RING] cumulative visits up to and including sealed second s
+ *   metrics Uint32/Float64 per-slot request counters and latency histograms (/metrics)
  */
 
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 
 /** Per-second ring length: 2^20 s ≈ 12.1 days, comfortably over the 168 h window. */
 export const RING_SECONDS = 1 << 20;
@@ -31,6 +32,8 @@ export const H_WORKERS_ALIVE = 3;
 /** Lifecycle: 0 starting, 1 running, 2 draining. */
 export const H_STATE = 4;
 export const H_WORKER_RESTARTS = 5;
+/** One past the highest slot ever handed out: /metrics sums slots below it. */
+export const H_SLOTS_USED = 6;
 /** First of MAX_SLOTS in-flight slots (see VisitCounter). */
 export const H_INFLIGHT = 16;
 const HEADER_INT32 = H_INFLIGHT + MAX_SLOTS;
@@ -47,12 +50,43 @@ export const F_EPOCH_MS = 1;
 export const F_BASE_TOTAL = 2;
 const TIMES_F64 = 4;
 
+/** Route labels of the request metrics, in slot order. */
+export const METRIC_ROUTES = [
+  "/visit",
+  "/stats",
+  "/health",
+  "/ready",
+  "/metrics",
+  "/openapi.json",
+  "docs",
+  "other",
+] as const;
+/** Status codes the service answers with; anything else counts under "other". */
+export const METRIC_STATUSES = ["200", "307", "400", "404", "405", "413", "415", "422", "500", "503", "other"] as const;
+/** Upper bounds (ms) of the latency histogram buckets; a last one is +Inf. */
+export const LATENCY_BUCKETS_MS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000] as const;
+export const LATENCY_CELLS = LATENCY_BUCKETS_MS.length + 1;
+const REQUEST_CELLS_PER_SLOT = METRIC_ROUTES.length * METRIC_STATUSES.length;
+const LATENCY_CELLS_PER_SLOT = METRIC_ROUTES.length * LATENCY_CELLS;
+
 const HEADER_BYTES = HEADER_INT32 * 4;
 const TOTAL_OFFSET = HEADER_BYTES; // multiple of 8
 const TIMES_OFFSET = TOTAL_OFFSET + 8;
 const BUCKETS_OFFSET = TIMES_OFFSET + TIMES_F64 * 8;
 const SUMS_OFFSET = BUCKETS_OFFSET + RING_SECONDS * 4;
-export const SHARED_BYTES = SUMS_OFFSET + RING_SECONDS * 8;
+const LATENCY_SUMS_OFFSET = SUMS_OFFSET + RING_SECONDS * 8;
+const REQUESTS_OFFSET = LATENCY_SUMS_OFFSET + MAX_SLOTS * METRIC_ROUTES.length * 8;
+const LATENCY_OFFSET = REQUESTS_OFFSET + MAX_SLOTS * REQUEST_CELLS_PER_SLOT * 4;
+export const SHARED_BYTES = LATENCY_OFFSET + MAX_SLOTS * LATENCY_CELLS_PER_SLOT * 4;
+
+/** Index of a request counter: [slot][route][status]. */
+export const requestCell = (slot: number, route: number, status: number) =>
+  (slot * METRIC_ROUTES.length + route) * METRIC_STATUSES.length + status;
+/** Index of a latency bucket counter: [slot][route][bucket]. */
+export const latencyCell = (slot: number, route: number, bucket: number) =>
+  (slot * METRIC_ROUTES.length + route) * LATENCY_CELLS + bucket;
+/** Index of a latency sum (µs): [slot][route]. */
+export const latencySumCell = (slot: number, route: number) => slot * METRIC_ROUTES.length + route;
 
 /** Typed views over the shared buffer; cheap to build in every thread. */
 export interface SharedCounters {
@@ -62,6 +96,12 @@ export interface SharedCounters {
   readonly times: Float64Array;
   readonly buckets: Int32Array;
   readonly sums: Float64Array;
+  /** Requests answered, by requestCell(); each slot written by its own thread only. */
+  readonly requests: Uint32Array;
+  /** Latency histogram counts (non-cumulative), by latencyCell(). */
+  readonly latency: Uint32Array;
+  /** Latency sums in µs, by latencySumCell(); single writer per slot. */
+  readonly latencySums: Float64Array;
 }
 
 export function viewCounters(buffer: SharedArrayBuffer): SharedCounters {
@@ -80,6 +120,9 @@ export function viewCounters(buffer: SharedArrayBuffer): SharedCounters {
     times: new Float64Array(buffer, TIMES_OFFSET, TIMES_F64),
     buckets: new Int32Array(buffer, BUCKETS_OFFSET, RING_SECONDS),
     sums: new Float64Array(buffer, SUMS_OFFSET, RING_SECONDS),
+    requests: new Uint32Array(buffer, REQUESTS_OFFSET, MAX_SLOTS * REQUEST_CELLS_PER_SLOT),
+    latency: new Uint32Array(buffer, LATENCY_OFFSET, MAX_SLOTS * LATENCY_CELLS_PER_SLOT),
+    latencySums: new Float64Array(buffer, LATENCY_SUMS_OFFSET, MAX_SLOTS * METRIC_ROUTES.length),
   };
 }
 

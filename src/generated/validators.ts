@@ -2,7 +2,7 @@ import * as __typia_transform__isFormatIpv4 from "typia/lib/internal/_isFormatIp
 import * as __typia_transform__isFormatIpv6 from "typia/lib/internal/_isFormatIpv6";
 import * as __typia_transform__validateReport from "typia/lib/internal/_validateReport";
 import * as __typia_transform__createStandardSchema from "typia/lib/internal/_createStandardSchema";
-import type { HealthResponse, HTTPError, HTTPValidationError, StatsQuery, StatsResponse, VisitRequest, VisitResponse, } from "../contract/types.js";
+import type { HealthResponse, HTTPError, HTTPValidationError, ReadyResponse, StatsQuery, StatsResponse, VisitRequest, VisitResponse, } from "../contract/types.js";
 /** Every type the API exchanges (the generated file keeps this; it uses the imports). */
 export type ApiTypes = [
     VisitRequest,
@@ -10,6 +10,7 @@ export type ApiTypes = [
     StatsQuery,
     StatsResponse,
     HealthResponse,
+    ReadyResponse,
     HTTPValidationError,
     HTTPError
 ];
@@ -312,6 +313,28 @@ export const schemas = {
                     "total_visits"
                 ]
             },
+            ReadyResponse: {
+                type: "object",
+                properties: {
+                    status: {
+                        oneOf: [
+                            {
+                                "const": "ready"
+                            },
+                            {
+                                "const": "not ready"
+                            }
+                        ]
+                    },
+                    reason: {
+                        type: "string",
+                        description: "Why not; absent when ready."
+                    }
+                },
+                required: [
+                    "status"
+                ]
+            },
             HTTPValidationError: {
                 type: "object",
                 properties: {
@@ -386,6 +409,9 @@ export const schemas = {
         },
         {
             $ref: "#/components/schemas/HealthResponse"
+        },
+        {
+            $ref: "#/components/schemas/ReadyResponse"
         },
         {
             $ref: "#/components/schemas/HTTPValidationError"

@@ -2,7 +2,7 @@
  * @module What /health reports, read from the shared header: lock-free and
  * cheap enough for a load balancer to call every second.
  */
-import type { HealthResponse } from "../contract/types.js";
+import type { HealthResponse, ReadyResponse } from "../contract/types.js";
 import {
   H_STATE,
   H_WORKERS_ALIVE,
@@ -29,4 +29,17 @@ export function readHealth(counters: SharedCounters): HealthResponse {
     };
   }
   return { status: "healthy", ...base };
+}
+
+/**
+ * Readiness for load balancers: 503 while starting or draining (so traffic
+ * moves away before connections close), 200 while at least one worker serves.
+ */
+export function readReadiness(counters: SharedCounters): ReadyResponse {
+  const state = Atomics.load(counters.header, H_STATE);
+  if (state === STATE_DRAINING) return { status: "not ready", reason: "draining for shutdown" };
+  if (state === STATE_STARTING) return { status: "not ready", reason: "starting" };
+  if (Atomics.load(counters.header, H_WORKERS_ALIVE) < 1)
+    return { status: "not ready", reason: "no worker thread serving" };
+  return { status: "ready" };
 }

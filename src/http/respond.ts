@@ -4,6 +4,8 @@
  */
 import type { HttpResponse } from "uWebSockets.js";
 import type { ApiError } from "../contract/errors.js";
+import { METRIC_ROUTES } from "../counters/layout.js";
+import type { RequestMetrics } from "../metrics/request-metrics.js";
 import type { CorsPolicy } from "./cors.js";
 
 export const JSON_TYPE = "application/json";
@@ -19,6 +21,25 @@ export interface Exchange {
   aborted: boolean;
   /** Set once a response was sent: nothing more may be written. */
   done: boolean;
+  /** Route label index for the metrics (see METRIC_ROUTES). */
+  route: number;
+  /** performance.now() when the request arrived. */
+  startedAt: number;
+}
+
+/** One sampled access-log entry. */
+export interface AccessEntry {
+  route: string;
+  status: string;
+  ms: number;
+}
+
+export interface ResponderOptions {
+  readonly cors: CorsPolicy;
+  readonly metrics?: RequestMetrics;
+  /** Fraction of requests to access-log, 0 (off) to 1. */
+  readonly accessLogRate?: number;
+  readonly accessLog?: (entry: AccessEntry) => void;
 }
 
 export class Responder {
@@ -26,8 +47,15 @@ export class Responder {
   draining = false;
 
   private readonly cors: CorsPolicy;
-  constructor(cors: CorsPolicy) {
-    this.cors = cors;
+  private readonly metrics: RequestMetrics | undefined;
+  private readonly accessLogRate: number;
+  private readonly accessLog: ((entry: AccessEntry) => void) | undefined;
+
+  constructor(options: ResponderOptions) {
+    this.cors = options.cors;
+    this.metrics = options.metrics;
+    this.accessLogRate = options.accessLog ? (options.accessLogRate ?? 0) : 0;
+    this.accessLog = options.accessLog;
   }
 
   send(
@@ -41,6 +69,15 @@ export class Responder {
   ): void {
     if (ex.aborted || ex.done) return;
     ex.done = true;
+    this.metrics?.observe(ex.route, status, ex.startedAt);
+    // Sampled, and off by default: nothing is logged per request unless the operator asks.
+    if (this.accessLogRate > 0 && Math.random() < this.accessLogRate) {
+      this.accessLog?.({
+        route: METRIC_ROUTES[ex.route] ?? "other",
+        status: status.slice(0, 3),
+        ms: Math.round((performance.now() - ex.startedAt) * 1000) / 1000,
+      });
+    }
     // uWS answers 200 OK unless told otherwise: one native call less on the hot path.
     if (status !== OK) res.writeStatus(status);
     res.writeHeader("Content-Type", contentType);

@@ -8,9 +8,11 @@ import { errors, validationError } from "../contract/errors.js";
 import type { SharedCounters } from "../counters/layout.js";
 import type { StatsReader } from "../counters/stats-reader.js";
 import type { VisitCounter } from "../counters/visit-counter.js";
+import { EXPOSITION_TYPE, renderMetrics } from "../metrics/exposition.js";
+import { routeIndex } from "../metrics/request-metrics.js";
 import { ALLOWED_METHODS, type CorsPolicy, PREFLIGHT_MAX_AGE_SECONDS } from "./cors.js";
 import type { StaticAsset } from "./docs.js";
-import { readHealth } from "./health.js";
+import { readHealth, readReadiness } from "./health.js";
 import { closeQuietly, type Exchange, JSON_TYPE, type Responder } from "./respond.js";
 import { buildStats } from "./stats-body.js";
 import { parseStatsQuery } from "./stats-query.js";
@@ -24,6 +26,8 @@ export interface RouteDeps {
   readonly responder: Responder;
   readonly openApiJson: string;
   readonly assets: ReadonlyMap<string, StaticAsset>;
+  /** Prometheus text of this process's own metrics (prom-client's defaults). */
+  readonly processMetrics: () => Promise<string>;
   /** Called with anything a handler threw (it has already answered 500). */
   readonly onError: (error: unknown) => void;
 }
@@ -35,6 +39,8 @@ export function allowedMethods(assets: ReadonlyMap<string, StaticAsset>): Map<st
     ["/stats", "GET, HEAD"],
     ["/health", "GET, HEAD"],
     ["/openapi.json", "GET, HEAD"],
+    ["/ready", "GET, HEAD"],
+    ["/metrics", "GET"],
   ]);
   for (const path of assets.keys()) allow.set(path, "GET, HEAD");
   return allow;
@@ -44,12 +50,23 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps): void {
   const { counter, reader, cors, responder, onError } = deps;
   const allow = allowedMethods(deps.assets);
 
-  const exchange = (req: HttpRequest, head = false): Exchange => ({
+  const exchange = (req: HttpRequest, route: number, head = false): Exchange => ({
     origin: cors.allowAll ? "" : req.getHeader("origin"),
     head,
     aborted: false,
     done: false,
+    route,
+    startedAt: performance.now(),
   });
+  const R = {
+    stats: routeIndex("/stats"),
+    health: routeIndex("/health"),
+    ready: routeIndex("/ready"),
+    metrics: routeIndex("/metrics"),
+    openApi: routeIndex("/openapi.json"),
+    docs: routeIndex("docs"),
+    other: routeIndex("other"),
+  };
 
   /** Runs a handler; a throw becomes a 500 (if nothing was sent yet) and a log line, never a dead thread. */
   const guarded = (res: HttpResponse, ex: Exchange, run: () => void) => {
@@ -72,7 +89,7 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps): void {
   app.post("/visit", visitHandler(counter, cors, responder, onError));
 
   const stats = (res: HttpResponse, req: HttpRequest, head: boolean) => {
-    const ex = exchange(req, head);
+    const ex = exchange(req, R.stats, head);
     guarded(res, ex, () => {
       const query = parseStatsQuery(req.getQuery() ?? "");
       if (!query.ok) return responder.error(res, ex, validationError(query.problems));
@@ -83,7 +100,7 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps): void {
   app.head("/stats", (res, req) => stats(res, req, true));
 
   const health = (res: HttpResponse, req: HttpRequest, head: boolean) => {
-    const ex = exchange(req, head);
+    const ex = exchange(req, R.health, head);
     guarded(res, ex, () => {
       const body = readHealth(deps.counters);
       responder.send(res, ex, body.status === "healthy" ? "200 OK" : "503 Service Unavailable", JSON.stringify(body));
@@ -92,8 +109,36 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps): void {
   app.get("/health", (res, req) => health(res, req, false));
   app.head("/health", (res, req) => health(res, req, true));
 
+  const ready = (res: HttpResponse, req: HttpRequest, head: boolean) => {
+    const ex = exchange(req, R.ready, head);
+    guarded(res, ex, () => {
+      const body = readReadiness(deps.counters);
+      responder.send(res, ex, body.status === "ready" ? "200 OK" : "503 Service Unavailable", JSON.stringify(body));
+    });
+  };
+  app.get("/ready", (res, req) => ready(res, req, false));
+  app.head("/ready", (res, req) => ready(res, req, true));
+
+  // /metrics: the shared counters, then this process's metrics from prom-client (asynchronous).
+  app.get("/metrics", (res, req) => {
+    const ex = exchange(req, R.metrics);
+    guarded(res, ex, () => {
+      res.onAborted(() => {
+        ex.aborted = true;
+      });
+      const shared = renderMetrics(deps.counters);
+      deps.processMetrics().then(
+        (text) => res.cork(() => responder.send(res, ex, "200 OK", shared + text, EXPOSITION_TYPE)),
+        (error: unknown) =>
+          guarded(res, ex, () => {
+            throw error;
+          }),
+      );
+    });
+  });
+
   const openApi = (res: HttpResponse, req: HttpRequest, head: boolean) => {
-    const ex = exchange(req, head);
+    const ex = exchange(req, R.openApi, head);
     guarded(res, ex, () => responder.send(res, ex, "200 OK", deps.openApiJson));
   };
   app.get("/openapi.json", (res, req) => openApi(res, req, false));
@@ -101,7 +146,7 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps): void {
 
   for (const [path, asset] of deps.assets) {
     const serve = (res: HttpResponse, req: HttpRequest, head: boolean) => {
-      const ex = exchange(req, head);
+      const ex = exchange(req, R.docs, head);
       guarded(res, ex, () => responder.send(res, ex, "200 OK", asset.load(), asset.contentType, CACHE_HEADERS));
     };
     app.get(path, (res, req) => serve(res, req, false));
@@ -110,7 +155,7 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps): void {
 
   // CORS preflight on any path (Starlette answers it before routing); a plain OPTIONS falls through.
   app.options("/*", (res, req) => {
-    const ex = exchange(req);
+    const ex = exchange(req, R.other);
     const requestedMethod = req.getHeader("access-control-request-method");
     const origin = req.getHeader("origin");
     if (requestedMethod === "" || origin === "") return fallback(res, req, ex);
@@ -130,7 +175,7 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps): void {
   });
 
   /** Unknown path: 404. Known path, wrong method: 405 with Allow. `/stats/`: redirect like FastAPI. */
-  const fallback = (res: HttpResponse, req: HttpRequest, ex = exchange(req)) => {
+  const fallback = (res: HttpResponse, req: HttpRequest, ex = exchange(req, R.other)) => {
     guarded(res, ex, () => {
       const url = req.getUrl();
       const methods = allow.get(url);

@@ -6,6 +6,7 @@
 import type { HttpRequest, HttpResponse } from "uWebSockets.js";
 import { errors, validationError } from "../contract/errors.js";
 import type { VisitCounter } from "../counters/visit-counter.js";
+import { routeIndex } from "../metrics/request-metrics.js";
 import type { CorsPolicy } from "./cors.js";
 import { closeQuietly, type Exchange, OK, type Responder } from "./respond.js";
 import { declaredLength, isJsonContentType, MAX_BODY_BYTES, parseVisit } from "./visit-body.js";
@@ -13,6 +14,8 @@ import { declaredLength, isJsonContentType, MAX_BODY_BYTES, parseVisit } from ".
 /** The 200 body of POST /visit, without JSON.stringify. */
 export const visitBody = (n: number) =>
   `{"success":true,"visit_count":${n},"message":"Visit logged successfully. Total visits: ${n}"}`;
+
+const VISIT_ROUTE = routeIndex("/visit");
 
 /** One request in flight: what onAborted/onData need, in one object. */
 interface VisitExchange extends Exchange {
@@ -51,6 +54,8 @@ export function visitHandler(
       head: false,
       aborted: false,
       done: false,
+      route: VISIT_ROUTE,
+      startedAt: performance.now(),
       res,
       length: 0,
       parts: undefined,

@@ -11,6 +11,9 @@ export interface WorkerConfig {
   readonly port: number;
   readonly corsOrigins: readonly string[];
   readonly version: string;
+  /** Fraction of requests to access-log (0: off). */
+  readonly accessLogRate: number;
+  readonly logFormat: "json" | "pretty";
   /** Lets tests kill a worker with a real uncaught exception. */
   readonly allowFaultInjection: boolean;
   /** Test hook: a shared clock instead of the system clock. */

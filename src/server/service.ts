@@ -58,6 +58,8 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
       corsOrigins: config.corsOrigins,
       version,
       allowFaultInjection: extras.allowFaultInjection ?? false,
+      accessLogRate: config.accessLogRate,
+      logFormat: config.dev ? "pretty" : "json",
       ...(extras.clock ? { clock: extras.clock.buffer } : {}),
     },
   });

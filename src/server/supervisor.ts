@@ -6,6 +6,7 @@ import { EventEmitter, once } from "node:events";
 import type { Worker } from "node:worker_threads";
 import {
   H_INFLIGHT,
+  H_SLOTS_USED,
   H_WORKER_RESTARTS,
   H_WORKERS_ALIVE,
   H_WORKERS_EXPECTED,
@@ -115,6 +116,9 @@ export class Supervisor extends EventEmitter {
     const slot = this.freeSlots.pop();
     if (slot === undefined) throw new StartError("no free worker slot (too many workers draining at once)");
     Atomics.store(this.options.counters.header, H_INFLIGHT + slot, IDLE);
+    if (slot >= Atomics.load(this.options.counters.header, H_SLOTS_USED)) {
+      Atomics.store(this.options.counters.header, H_SLOTS_USED, slot + 1);
+    }
     const workerData: WorkerConfig = { ...this.options.workerConfig, slot, port: this.port };
     const worker = spawnWorker(this.entry, { workerData, name: `traffic-tracker-${slot}` });
     const handle: Handle = { worker, slot, generation: ++this.generation, phase: "starting", replaceable };

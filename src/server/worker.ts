@@ -10,6 +10,7 @@
 
 import type { us_listen_socket } from "uWebSockets.js";
 import { parentPort, workerData } from "node:worker_threads";
+import { collectDefaultMetrics, Registry } from "prom-client";
 import { buildOpenApi } from "../contract/openapi.js";
 import { type Clock, SharedManualClock, systemClock } from "../counters/clock.js";
 import { viewCounters } from "../counters/layout.js";
@@ -17,8 +18,10 @@ import { StatsReader } from "../counters/stats-reader.js";
 import { SECOND_REFRESH_MS, VisitCounter } from "../counters/visit-counter.js";
 import { CorsPolicy } from "../http/cors.js";
 import { docsAssets } from "../http/docs.js";
-import { Responder } from "../http/respond.js";
+import { type AccessEntry, Responder } from "../http/respond.js";
 import { registerRoutes } from "../http/routes.js";
+import { createLogger } from "../log.js";
+import { RequestMetrics } from "../metrics/request-metrics.js";
 import type { FromWorker, ToWorker, WorkerConfig } from "./messages.js";
 import { loadUws } from "./uws.js";
 
@@ -31,7 +34,19 @@ const { uws } = loadUws();
 const counters = viewCounters(config.counters);
 const clock: Clock = config.clock ? new SharedManualClock(config.clock) : systemClock;
 const cors = new CorsPolicy(config.corsOrigins);
-const responder = new Responder(cors);
+const metrics = new RequestMetrics(counters, config.slot);
+// Access logs are sampled and off by default; they go out through pino like every other line.
+const accessLogger = config.accessLogRate > 0 ? createLogger(config.logFormat) : undefined;
+const responder = new Responder({
+  cors,
+  metrics,
+  accessLogRate: config.accessLogRate,
+  ...(accessLogger
+    ? { accessLog: (entry: AccessEntry) => accessLogger.info("request", { ...entry, worker: config.slot }) }
+    : {}),
+});
+const processRegistry = new Registry();
+collectDefaultMetrics({ register: processRegistry });
 const counter = new VisitCounter(counters, config.slot, clock);
 // Unref'd: it must not keep a draining worker alive.
 setInterval(() => counter.refreshSecond(), SECOND_REFRESH_MS).unref();
@@ -44,6 +59,7 @@ registerRoutes(app, {
   responder,
   openApiJson: JSON.stringify(buildOpenApi(config.version)),
   assets: docsAssets(),
+  processMetrics: () => processRegistry.metrics(),
   onError: (error) => tell({ type: "error", error: describe(error) }),
 });
 

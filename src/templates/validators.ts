@@ -7,6 +7,7 @@ import type {
   HealthResponse,
   HTTPError,
   HTTPValidationError,
+  ReadyResponse,
   StatsQuery,
   StatsResponse,
   VisitRequest,
@@ -20,6 +21,7 @@ export type ApiTypes = [
   StatsQuery,
   StatsResponse,
   HealthResponse,
+  ReadyResponse,
   HTTPValidationError,
   HTTPError,
 ];
@@ -32,6 +34,15 @@ export const validateStatsQuery = typia.createValidate<StatsQuery>();
 
 /** JSON Schemas (OpenAPI 3.1 flavour) of every type the API exchanges. */
 export const schemas = typia.json.schemas<
-  [VisitRequest, VisitResponse, StatsQuery, StatsResponse, HealthResponse, HTTPValidationError, HTTPError],
+  [
+    VisitRequest,
+    VisitResponse,
+    StatsQuery,
+    StatsResponse,
+    HealthResponse,
+    ReadyResponse,
+    HTTPValidationError,
+    HTTPError,
+  ],
   "3.1"
 >();

@@ -88,6 +88,63 @@ describe("the traffic-tracker command", () => {
     assert.equal(code, 0, stderr);
     assert.ok(seconds < 12, `exited after ${seconds.toFixed(1)} s`);
     assert.doesNotMatch(stderr, /Abort|uv_loop_close/);
-    assert.match(stdout, /"msg":"stopped","total_visits":1/);
+    const events = stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    const stopped = events.find((e) => e.msg === "stopped");
+    assert.equal(stopped?.total_visits, 1);
+    for (const e of events) {
+      assert.match(e.time, /Z$/);
+      assert.equal(e.pid, child.pid);
+      assert.ok(["info", "warn", "error"].includes(e.level));
+    }
+  });
+});
+
+describe("access logs", () => {
+  test("are off by default and, with --access-log 1, one JSON line per request", async () => {
+    for (const [args, expected] of [
+      [[], 0],
+      [["--access-log", "1"], 3],
+    ] as const) {
+      const child = run(["--host", "127.0.0.1", "--port", "0", "-n", "1", ...args]);
+      const done = output(child);
+      const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+      let port = 0;
+      for await (const line of lines) {
+        port = JSON.parse(line).port ?? 0;
+        if (port) break;
+      }
+      const base = `http://127.0.0.1:${port}`;
+      await fetch(`${base}/visit`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: '{"user_id":"u","page_url":"/p"}',
+      });
+      await fetch(`${base}/stats?timeframe_hours=x`);
+      await fetch(`${base}/nope`);
+      await new Promise((r) => setTimeout(r, 200));
+      child.kill("SIGTERM");
+      const { code, stdout } = await done;
+      assert.equal(code, 0);
+      const requests = stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l))
+        .filter((e) => e.msg === "request");
+      assert.equal(requests.length, expected);
+      if (expected > 0) {
+        assert.deepEqual(
+          requests.map((e) => [e.route, e.status]),
+          [
+            ["/visit", "200"],
+            ["/stats", "422"],
+            ["other", "404"],
+          ],
+        );
+        for (const e of requests) assert.ok(typeof e.ms === "number" && e.ms >= 0);
+      }
+    }
   });
 });

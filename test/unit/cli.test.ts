@@ -8,7 +8,14 @@ describe("parseArgs", () => {
   test("defaults: 0.0.0.0:8080, one worker per core, any origin", () => {
     assert.deepEqual(
       { ...parseArgs([]) },
-      { nWorkers: availableParallelism(), port: 8080, host: "0.0.0.0", corsOrigins: ["*"], dev: false },
+      {
+        nWorkers: availableParallelism(),
+        port: 8080,
+        host: "0.0.0.0",
+        corsOrigins: ["*"],
+        dev: false,
+        accessLogRate: 0,
+      },
     );
   });
 

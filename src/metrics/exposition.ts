@@ -1,0 +1,70 @@
+/**
+ * @module Prometheus text exposition of the shared counters. The cost is a
+ * fixed walk over the slots ever used, whatever the traffic.
+ */
+import {
+  H_SLOTS_USED,
+  H_WORKER_RESTARTS,
+  H_WORKERS_ALIVE,
+  H_WORKERS_EXPECTED,
+  LATENCY_BUCKETS_MS,
+  LATENCY_CELLS,
+  latencyCell,
+  latencySumCell,
+  METRIC_ROUTES,
+  METRIC_STATUSES,
+  requestCell,
+  type SharedCounters,
+} from "../counters/layout.js";
+
+export const EXPOSITION_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+export function renderMetrics(counters: SharedCounters): string {
+  const { header, requests, latency, latencySums } = counters;
+  const slots = Atomics.load(header, H_SLOTS_USED);
+  const lines: string[] = [];
+  const family = (name: string, type: string, help: string) =>
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+
+  family("traffic_tracker_visits_total", "counter", "Visits accepted (POST /visit answered 200).");
+  lines.push(`traffic_tracker_visits_total ${Number(Atomics.load(counters.total, 0))}`);
+
+  family("traffic_tracker_requests_total", "counter", "HTTP requests answered, by route and status.");
+  for (let r = 0; r < METRIC_ROUTES.length; r++) {
+    for (let s = 0; s < METRIC_STATUSES.length; s++) {
+      let n = 0;
+      for (let slot = 0; slot < slots; slot++) n += Atomics.load(requests, requestCell(slot, r, s));
+      if (n > 0)
+        lines.push(`traffic_tracker_requests_total{route="${METRIC_ROUTES[r]}",status="${METRIC_STATUSES[s]}"} ${n}`);
+    }
+  }
+
+  family("traffic_tracker_request_duration_seconds", "histogram", "Time from request to answer, by route.");
+  for (let r = 0; r < METRIC_ROUTES.length; r++) {
+    const buckets = new Array<number>(LATENCY_CELLS).fill(0);
+    let sumMicros = 0;
+    for (let slot = 0; slot < slots; slot++) {
+      for (let b = 0; b < LATENCY_CELLS; b++)
+        buckets[b] = (buckets[b] as number) + Atomics.load(latency, latencyCell(slot, r, b));
+      sumMicros += latencySums[latencySumCell(slot, r)] as number;
+    }
+    const count = buckets.reduce((a, b) => a + b, 0);
+    if (count === 0) continue;
+    const route = METRIC_ROUTES[r];
+    let cumulative = 0;
+    for (let b = 0; b < LATENCY_CELLS; b++) {
+      cumulative += buckets[b] as number;
+      const le = b < LATENCY_BUCKETS_MS.length ? String((LATENCY_BUCKETS_MS[b] as number) / 1000) : "+Inf";
+      lines.push(`traffic_tracker_request_duration_seconds_bucket{route="${route}",le="${le}"} ${cumulative}`);
+    }
+    lines.push(`traffic_tracker_request_duration_seconds_sum{route="${route}"} ${sumMicros / 1e6}`);
+    lines.push(`traffic_tracker_request_duration_seconds_count{route="${route}"} ${cumulative}`);
+  }
+
+  family("traffic_tracker_workers", "gauge", "Worker threads, expected and serving.");
+  lines.push(`traffic_tracker_workers{state="expected"} ${Atomics.load(header, H_WORKERS_EXPECTED)}`);
+  lines.push(`traffic_tracker_workers{state="alive"} ${Atomics.load(header, H_WORKERS_ALIVE)}`);
+  family("traffic_tracker_worker_restarts_total", "counter", "Worker threads that died and were replaced.");
+  lines.push(`traffic_tracker_worker_restarts_total ${Atomics.load(header, H_WORKER_RESTARTS)}`);
+  return `${lines.join("\n")}\n`;
+}
