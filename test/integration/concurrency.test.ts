@@ -60,7 +60,12 @@ describe("supervision", async () => {
     const health = await request(service.url, "/health");
     assert.equal(health.status, 200);
     assert.equal(health.json.workers_alive, 2);
-    assert.ok(service.logs.some((l) => l.includes("worker thread died")));
+    const died = service.logs.map((l) => JSON.parse(l)).find((e) => e.msg === "worker thread died; replacing it");
+    assert.equal(died?.level, "error");
+    assert.match(died?.reason, /injected fault/);
+    const metrics = await request(service.url, "/metrics");
+    assert.match(metrics.text, /^traffic_tracker_worker_restarts_total 1$/m);
+    assert.match(metrics.text, /^traffic_tracker_workers\{state="alive"\} 2$/m);
     const stats = (await request(service.url, "/stats")).json;
     assert.equal(stats.total_visits, start + accepted);
   });
