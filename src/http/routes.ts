@@ -60,8 +60,6 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps): void {
   });
   const R = {
     stats: routeIndex("/stats"),
-    health: routeIndex("/health"),
-    ready: routeIndex("/ready"),
     metrics: routeIndex("/metrics"),
     openApi: routeIndex("/openapi.json"),
     docs: routeIndex("docs"),
@@ -99,25 +97,21 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps): void {
   app.get("/stats", (res, req) => stats(res, req, false));
   app.head("/stats", (res, req) => stats(res, req, true));
 
-  const health = (res: HttpResponse, req: HttpRequest, head: boolean) => {
-    const ex = exchange(req, R.health, head);
-    guarded(res, ex, () => {
-      const body = readHealth(deps.counters);
-      responder.send(res, ex, body.status === "healthy" ? "200 OK" : "503 Service Unavailable", JSON.stringify(body));
-    });
+  /** /health and /ready: 200 when `read` says `good`, else 503, same body shape either way. */
+  const probe = (path: "/health" | "/ready", read: () => { status: string }, good: string) => {
+    const route = routeIndex(path);
+    const answer = (res: HttpResponse, req: HttpRequest, head: boolean) => {
+      const ex = exchange(req, route, head);
+      guarded(res, ex, () => {
+        const body = read();
+        responder.send(res, ex, body.status === good ? "200 OK" : "503 Service Unavailable", JSON.stringify(body));
+      });
+    };
+    app.get(path, (res, req) => answer(res, req, false));
+    app.head(path, (res, req) => answer(res, req, true));
   };
-  app.get("/health", (res, req) => health(res, req, false));
-  app.head("/health", (res, req) => health(res, req, true));
-
-  const ready = (res: HttpResponse, req: HttpRequest, head: boolean) => {
-    const ex = exchange(req, R.ready, head);
-    guarded(res, ex, () => {
-      const body = readReadiness(deps.counters);
-      responder.send(res, ex, body.status === "ready" ? "200 OK" : "503 Service Unavailable", JSON.stringify(body));
-    });
-  };
-  app.get("/ready", (res, req) => ready(res, req, false));
-  app.head("/ready", (res, req) => ready(res, req, true));
+  probe("/health", () => readHealth(deps.counters), "healthy");
+  probe("/ready", () => readReadiness(deps.counters), "ready");
 
   // /metrics: the shared counters, then this process's metrics from prom-client (asynchronous).
   app.get("/metrics", (res, req) => {
