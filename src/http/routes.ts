@@ -30,6 +30,8 @@ export interface RouteDeps {
   readonly processMetrics: () => Promise<string>;
   /** Called with anything a handler threw (it has already answered 500). */
   readonly onError: (error: unknown) => void;
+  /** Tests only: GET /__fault throws inside a handler. */
+  readonly faultRoute?: boolean;
 }
 
 /** Methods each known path answers (Allow header of a 405). */
@@ -145,6 +147,15 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps): void {
     };
     app.get(path, (res, req) => serve(res, req, false));
     app.head(path, (res, req) => serve(res, req, true));
+  }
+
+  if (deps.faultRoute) {
+    app.get("/__fault", (res, req) => {
+      const ex = exchange(req, R.other);
+      guarded(res, ex, () => {
+        throw new Error("handler fault (test)");
+      });
+    });
   }
 
   // CORS preflight on any path (Starlette answers it before routing); a plain OPTIONS falls through.

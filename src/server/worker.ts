@@ -60,6 +60,7 @@ registerRoutes(app, {
   openApiJson: JSON.stringify(buildOpenApi(config.version)),
   assets: docsAssets(),
   processMetrics: () => processRegistry.metrics(),
+  faultRoute: config.allowFaultInjection,
   onError: (error) => tell({ type: "error", error: describe(error) }),
 });
 

@@ -99,3 +99,21 @@ describe("reload (what --dev does on a change)", async () => {
     assert.equal((await request(service.url, "/health")).json.workers_alive, 2);
   });
 });
+
+describe("an exception inside a request handler", async () => {
+  const service = await startTestService({ after }, { nWorkers: 1, allowFaultInjection: true });
+
+  test("answers 500, is logged, and the thread keeps serving", async () => {
+    const reply = await request(service.url, "/__fault");
+    assert.equal(reply.status, 500);
+    assert.deepEqual(reply.json, { detail: "Internal Server Error" });
+    assert.equal(reply.headers.connection, "close");
+    assert.equal((await visit(service.url)).status, 200);
+    assert.equal((await request(service.url, "/health")).json.workers_alive, 1);
+    // The log line travels from the worker thread to the main thread.
+    await new Promise((r) => setTimeout(r, 100));
+    const logged = service.logs.map((l) => JSON.parse(l)).find((e) => e.msg.startsWith("request failed"));
+    assert.equal(logged?.level, "error");
+    assert.match(logged?.error, /handler fault \(test\)/);
+  });
+});
