@@ -12,8 +12,10 @@ import { closeQuietly, type Exchange, OK, type Responder } from "./respond.js";
 import { declaredLength, isJsonContentType, MAX_BODY_BYTES, parseVisit } from "./visit-body.js";
 
 /** The 200 body of POST /visit, without JSON.stringify. */
-export const visitBody = (n: number) =>
-  `{"success":true,"visit_count":${n},"message":"Visit logged successfully. Total visits: ${n}"}`;
+export const visitBody = (n: number) => {
+  const count = String(n); // converted once, used twice
+  return `{"success":true,"visit_count":${count},"message":"Visit logged successfully. Total visits: ${count}"}`;
+};
 
 const VISIT_ROUTE = routeIndex("/visit");
 
