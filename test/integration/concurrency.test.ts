@@ -93,6 +93,11 @@ describe("reload (what --dev does on a change)", async () => {
     }
     assert.ok(resets <= 2, `${resets} connections reset`);
     await reload;
+    // The old workers were told to drain; until they have closed their listen sockets, a new
+    // connection can still be queued on one and reset (see resetTolerant). Wait for them to go.
+    const deadline = performance.now() + 15_000;
+    while (service.supervisor.workers > 2 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(service.supervisor.workers, 2, "the old generation exited");
     const stats = (await request(service.url, "/stats")).json;
     assert.equal(stats.total_visits, 5 + during);
     assert.equal((await visit(service.url)).json.visit_count, 6 + during);
