@@ -17,7 +17,6 @@ export const errors = {
   bodyTooLarge: detail("413 Payload Too Large", "Request body too large"),
   unsupportedMediaType: detail("415 Unsupported Media Type", "Content-Type must be application/json"),
   internal: detail("500 Internal Server Error", "Internal Server Error"),
-  shuttingDown: detail("503 Service Unavailable", "Service is shutting down"),
 } as const satisfies Record<string, ApiError>;
 
 export const STATUS_UNPROCESSABLE = "422 Unprocessable Entity";

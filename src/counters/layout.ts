@@ -2,7 +2,7 @@
  * @module The one SharedArrayBuffer every thread counts in. Its layout is
  * declared here, by name, and nowhere else: other modules use these views.
  *
- *   header  Int32   version, sealed-up-to second, worker health, in-flight slots
+ *   header  Int32   version, sealed-up-to second, worker health, one writer slot per thread
  *   total   BigInt64 visits ever accepted (2^63 > 2^53: no overflow in practice)
  *   times   Float64 start wall time, epoch of second 0, base total
  *   buckets Int32[RING]   visits accepted in second s, at s & RING_MASK
@@ -20,7 +20,7 @@ export const MAX_WINDOW_SECONDS = 168 * 3600;
 
 /** Most worker slots; a replacement takes a fresh slot while the old worker drains. */
 export const MAX_SLOTS = 512;
-/** In-flight slot value of a thread that is not recording a visit. */
+/** Writer slot value when no thread writes through it (free, or its thread has exited). */
 export const IDLE = 0x7fffffff;
 
 // Int32 header slots.
@@ -34,9 +34,9 @@ export const H_STATE = 4;
 export const H_WORKER_RESTARTS = 5;
 /** One past the highest slot ever handed out: /metrics sums slots below it. */
 export const H_SLOTS_USED = 6;
-/** First of MAX_SLOTS in-flight slots (see VisitCounter). */
-export const H_INFLIGHT = 16;
-const HEADER_INT32 = H_INFLIGHT + MAX_SLOTS;
+/** First of MAX_SLOTS writer slots: each holds the second its thread counts into (see VisitCounter). */
+export const H_WRITER_SECONDS = 16;
+const HEADER_INT32 = H_WRITER_SECONDS + MAX_SLOTS;
 
 export const STATE_STARTING = 0;
 export const STATE_RUNNING = 1;
@@ -135,7 +135,7 @@ export function createCounters(startMs: number, baseTotal = 0): SharedCounters {
   const buffer = new SharedArrayBuffer(SHARED_BYTES);
   const header = new Int32Array(buffer, 0, HEADER_INT32);
   header[H_VERSION] = LAYOUT_VERSION;
-  header.fill(IDLE, H_INFLIGHT, H_INFLIGHT + MAX_SLOTS);
+  header.fill(IDLE, H_WRITER_SECONDS, H_WRITER_SECONDS + MAX_SLOTS);
   header[H_SEALED_UP_TO] = -1;
   const counters = viewCounters(buffer);
   counters.total[0] = BigInt(baseTotal);

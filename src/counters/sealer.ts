@@ -6,8 +6,8 @@
 import { type Clock, relativeSecond } from "./clock.js";
 import {
   F_EPOCH_MS,
-  H_INFLIGHT,
   H_SEALED_UP_TO,
+  H_WRITER_SECONDS,
   IDLE,
   MAX_SLOTS,
   RING_MASK,
@@ -43,7 +43,7 @@ export class Sealer {
     const { header, buckets, sums } = this.counters;
     // Never seal a second a worker thread may still write (its slot's value) or any later one.
     let limit = relativeSecond(this.clock.nowMs(), this.epochMs) - SEAL_LAG_SECONDS;
-    for (let i = H_INFLIGHT; i < H_INFLIGHT + MAX_SLOTS; i++) {
+    for (let i = H_WRITER_SECONDS; i < H_WRITER_SECONDS + MAX_SLOTS; i++) {
       const writing = Atomics.load(header, i);
       if (writing !== IDLE && writing - 1 < limit) limit = writing - 1;
     }

@@ -3,7 +3,7 @@
  * lock, reads no clock, allocates nothing but the 64-bit total's return value.
  */
 import type { Clock } from "./clock.js";
-import { F_EPOCH_MS, H_INFLIGHT, IDLE, MAX_SLOTS, RING_MASK, type SharedCounters } from "./layout.js";
+import { F_EPOCH_MS, H_WRITER_SECONDS, IDLE, MAX_SLOTS, RING_MASK, type SharedCounters } from "./layout.js";
 
 /** How often a worker moves to the clock's current second (visits are bucketed to within this). */
 export const SECOND_REFRESH_MS = 20;
@@ -23,7 +23,7 @@ export class VisitCounter {
     this.header = counters.header;
     this.total = counters.total;
     this.buckets = counters.buckets;
-    this.slot = H_INFLIGHT + slot;
+    this.slot = H_WRITER_SECONDS + slot;
     this.epochMs = counters.times[F_EPOCH_MS] as number;
     this.clock = clock;
     this.refreshSecond();

@@ -5,7 +5,7 @@
 
 export interface WorkerConfig {
   readonly counters: SharedArrayBuffer;
-  /** In-flight slot of this thread in the shared header. */
+  /** This thread's writer slot in the shared header (also its row of the request metrics). */
   readonly slot: number;
   readonly host: string;
   readonly port: number;

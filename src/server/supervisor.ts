@@ -5,11 +5,11 @@
 import { EventEmitter, once } from "node:events";
 import type { Worker } from "node:worker_threads";
 import {
-  H_INFLIGHT,
   H_SLOTS_USED,
   H_WORKER_RESTARTS,
   H_WORKERS_ALIVE,
   H_WORKERS_EXPECTED,
+  H_WRITER_SECONDS,
   IDLE,
   MAX_SLOTS,
   type SharedCounters,
@@ -23,7 +23,6 @@ type Phase = "starting" | "ready" | "retiring";
 interface Handle {
   readonly worker: Worker;
   readonly slot: number;
-  readonly generation: number;
   phase: Phase;
   /** Replace it if it dies: once it has served, or when it is itself a replacement. */
   replaceable: boolean;
@@ -51,7 +50,6 @@ export class Supervisor extends EventEmitter {
   private port = 0;
   private entry: URL;
   private stopping = false;
-  private generation = 0;
   private failuresInARow = 0;
   private replaceTimer: NodeJS.Timeout | undefined;
 
@@ -115,13 +113,13 @@ export class Supervisor extends EventEmitter {
   private spawn(replaceable = false): Handle {
     const slot = this.freeSlots.pop();
     if (slot === undefined) throw new StartError("no free worker slot (too many workers draining at once)");
-    Atomics.store(this.options.counters.header, H_INFLIGHT + slot, IDLE);
+    Atomics.store(this.options.counters.header, H_WRITER_SECONDS + slot, IDLE);
     if (slot >= Atomics.load(this.options.counters.header, H_SLOTS_USED)) {
       Atomics.store(this.options.counters.header, H_SLOTS_USED, slot + 1);
     }
     const workerData: WorkerConfig = { ...this.options.workerConfig, slot, port: this.port };
     const worker = spawnWorker(this.entry, { workerData, name: `traffic-tracker-${slot}` });
-    const handle: Handle = { worker, slot, generation: ++this.generation, phase: "starting", replaceable };
+    const handle: Handle = { worker, slot, phase: "starting", replaceable };
     this.handles.add(handle);
     worker.on("message", (message: FromWorker) => this.onMessage(handle, message));
     worker.on("error", (error) => this.onDeath(handle, `crashed: ${error.stack ?? error.message}`));
@@ -206,8 +204,8 @@ export class Supervisor extends EventEmitter {
   private onExit(handle: Handle, code: number): void {
     if (handle.phase !== "retiring") this.onDeath(handle, `exited with code ${code}`);
     this.handles.delete(handle);
-    // Its in-flight slot can be reused only now: until exit it may still have been counting.
-    Atomics.store(this.options.counters.header, H_INFLIGHT + handle.slot, IDLE);
+    // Its writer slot can be released only now: until exit it may still have been counting.
+    Atomics.store(this.options.counters.header, H_WRITER_SECONDS + handle.slot, IDLE);
     this.freeSlots.push(handle.slot);
     this.emit("worker-exit", handle, code);
   }
