@@ -5,7 +5,7 @@
  */
 import { runAutocannon } from "./autocannon-run.js";
 import { coreWarnings, readEnvironment } from "./environment.js";
-import type { BenchOptions } from "./options.js";
+import { type BenchOptions, compareStore } from "./options.js";
 import { type BenchReport, compare, crossCheck, failuresOf, type ScenarioRun } from "./report.js";
 import type { RunResult } from "./run-result.js";
 import { type Scenario, scenario as scenarioNamed } from "./scenarios.js";
@@ -52,14 +52,19 @@ export async function runBench(options: BenchOptions, progress: Progress = stder
   let labels: [string, string] | undefined;
 
   for (const threads of options.threads) {
-    const primary = options.url ? await externalTarget("target", options.url) : await startService(threads);
+    const againstStore = compareStore(options.compare);
+    const primary = options.url
+      ? await externalTarget("target", options.url)
+      : await startService(threads, options.store, againstStore ? `traffic-tracker (${options.store})` : undefined);
     let secondary: Target | undefined;
     try {
       if (options.compare) {
         secondary =
           options.compare === "baseline"
             ? await startBaseline(threads)
-            : await externalTarget("compare", options.compare);
+            : againstStore
+              ? await startService(threads, againstStore, `traffic-tracker (${againstStore})`)
+              : await externalTarget("compare", options.compare);
       }
       labels = secondary ? [primary.label, secondary.label] : undefined;
       targets[primary.label] = `${primary.url}, ${primary.description}`;
@@ -91,6 +96,7 @@ export async function runBench(options: BenchOptions, progress: Progress = stder
       duration: `${options.durationMs / 1000} s`,
       warmup: `${options.warmupMs / 1000} s`,
       threads: options.threads.join(","),
+      ...(options.url ? {} : { store: options.store }),
       scenarios: options.scenarios.join(","),
       ...(options.compare ? { compare: options.compare, rounds: options.rounds } : {}),
     },

@@ -8,6 +8,9 @@ import { Command, CommanderError, Option } from "commander";
 export const SCENARIOS = ["visit", "mixed", "stats", "spike"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 export type Generator = "autocannon" | "wrk";
+/** How the bench starts traffic-tracker: --no-persist, or a fresh store with that durability. */
+export const STORE_MODES = ["memory", "batch", "strict"] as const;
+export type StoreMode = (typeof STORE_MODES)[number];
 
 export interface BenchOptions {
   readonly url: string | undefined;
@@ -19,8 +22,10 @@ export interface BenchOptions {
   readonly scenarios: readonly ScenarioName[];
   readonly json: string | undefined;
   readonly markdown: string | undefined;
-  /** Another server to run the same scenarios against, or "baseline" for the bare uWS server. */
+  /** Another server to run the same scenarios against: a URL, "baseline" (bare uWS), or a store mode. */
   readonly compare: string | undefined;
+  /** Store mode of the traffic-tracker the bench starts. */
+  readonly store: StoreMode;
   readonly rounds: number;
   readonly minRatio: number | undefined;
   readonly generator: Generator;
@@ -46,6 +51,7 @@ Examples:
   $ npm run bench -- --scenario visit --threads 1,2 --duration 5s
   $ npm run bench -- --url http://10.0.0.5:8080 --scenario stats
   $ npm run bench -- --scenario visit --compare baseline --generator wrk --min-ratio 0.9
+  $ npm run bench -- --scenario visit --store batch --compare memory --generator wrk   # cost of the store
   $ npm run bench -- --json bench/results/run.json --markdown bench/results/run.md
 `;
 
@@ -79,7 +85,18 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     .addOption(new Option("-s, --scenario <names>", "comma-separated scenarios").default(SCENARIOS.join(",")))
     .addOption(new Option("--json <file>", "write the report as JSON"))
     .addOption(new Option("--markdown <file>", "write the report as Markdown"))
-    .addOption(new Option("--compare <url|baseline>", "also run against this server, interleaved A B A B"))
+    .addOption(
+      new Option(
+        "--store <mode>",
+        "the started service's store: memory (--no-persist), batch or strict (a fresh --data-dir)",
+      ).default("batch"),
+    )
+    .addOption(
+      new Option(
+        "--compare <url|baseline|memory|batch|strict>",
+        "also run against this server (a store mode starts a second traffic-tracker), interleaved A B A B",
+      ),
+    )
     .addOption(new Option("--rounds <n>", "A/B rounds with --compare").default("2"))
     .addOption(new Option("--min-ratio <r>", "with --compare: fail unless A/B req/s ≥ r"))
     .addOption(
@@ -125,6 +142,18 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       throw new BenchUsageError(`--min-ratio must be a number above 0, got "${o.minRatio}"`);
     if (o.compare === undefined) throw new BenchUsageError("--min-ratio needs --compare");
   }
+  if (compareStore(o.compare) !== undefined && o.compare === o.store) {
+    throw new BenchUsageError(`--compare ${o.compare} would measure the same thing as --store ${o.store}`);
+  }
+  if (o.compare !== undefined && o.compare !== "baseline" && compareStore(o.compare) === undefined) {
+    try {
+      new URL(o.compare);
+    } catch {
+      throw new BenchUsageError(
+        `--compare takes a URL, baseline, or a store mode (${STORE_MODES.join(", ")}), got "${o.compare}"`,
+      );
+    }
+  }
   const connections = positiveInt(String(o.connections), "--connections", 100_000);
   return Object.freeze({
     url: o.url,
@@ -137,9 +166,20 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     json: o.json,
     markdown: o.markdown,
     compare: o.compare,
+    store: storeMode(String(o.store), "--store"),
     rounds: positiveInt(String(o.rounds), "--rounds", 50),
     minRatio,
     generator: o.generator as Generator,
     timeoutSeconds: positiveInt(String(o.timeout), "--timeout", 600),
   });
+}
+
+function storeMode(text: string, flag: string): StoreMode {
+  if ((STORE_MODES as readonly string[]).includes(text)) return text as StoreMode;
+  throw new BenchUsageError(`${flag} must be one of ${STORE_MODES.join(", ")}, got "${text}"`);
+}
+
+/** A --compare value that names a store mode (a second traffic-tracker), else undefined. */
+export function compareStore(compare: string | undefined): StoreMode | undefined {
+  return (STORE_MODES as readonly string[]).includes(compare ?? "") ? (compare as StoreMode) : undefined;
 }

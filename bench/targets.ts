@@ -5,9 +5,12 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import type { StoreMode } from "./options.js";
 
 export interface Target {
   readonly label: string;
@@ -78,17 +81,36 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await exit;
 }
 
-/** The built service (npm run bench builds it first); from source under tsx if there is no build. */
-export function startService(threads: number): Promise<Target> {
+/**
+ * The built service (npm run bench builds it first); from source under tsx if
+ * there is no build. A persistent store gets a fresh temporary --data-dir,
+ * removed when the target stops.
+ */
+export async function startService(threads: number, store: StoreMode, label = "traffic-tracker"): Promise<Target> {
   const built = new URL("dist/src/cli.js", root);
   const entry = existsSync(built)
     ? [fileURLToPath(built)]
     : ["--import", "tsx", fileURLToPath(new URL("src/cli.ts", root))];
-  return startProcess(
-    "traffic-tracker",
-    [...entry, "--host", "127.0.0.1", "--port", "0", "--n-workers", String(threads)],
-    true,
-  );
+  const dataDir = store === "memory" ? undefined : mkdtempSync(join(tmpdir(), "traffic-tracker-bench-"));
+  const storeArgs = dataDir ? ["--data-dir", dataDir, "--durability", store] : ["--no-persist"];
+  try {
+    const target = await startProcess(
+      label,
+      [...entry, "--host", "127.0.0.1", "--port", "0", "--n-workers", String(threads), ...storeArgs],
+      true,
+    );
+    return {
+      ...target,
+      description: `${target.description}, store: ${store}${dataDir ? ` in ${dataDir}` : ""}`,
+      stop: async () => {
+        await target.stop();
+        if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 export function startBaseline(threads: number): Promise<Target> {

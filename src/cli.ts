@@ -7,7 +7,15 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
-import { type Config, ConfigError, defaults, MAX_WORKERS, type RawOptions, resolveConfig } from "./config/options.js";
+import {
+  type Config,
+  ConfigError,
+  defaults,
+  IN_MEMORY,
+  MAX_WORKERS,
+  type RawOptions,
+  resolveConfig,
+} from "./config/options.js";
 import { createLogger } from "./log.js";
 import { watchForReload } from "./server/dev-reload.js";
 import { startService } from "./server/service.js";
@@ -16,12 +24,15 @@ import { packageVersion } from "./version.js";
 const EXAMPLES = `
 Environment:
   PORT, HOST, N_WORKERS      defaults for --port, --host, --n-workers (flags win)
+  DATA_DIR, DURABILITY       defaults for --data-dir, --durability
 
 Examples:
   $ traffic-tracker                               # 0.0.0.0:8080, one thread per core
   $ traffic-tracker --port 9000 --n-workers 4
   $ traffic-tracker --host 127.0.0.1 --threads 2
   $ traffic-tracker --cors-origin https://shop.example,https://www.shop.example
+  $ traffic-tracker --data-dir /var/lib/traffic-tracker --durability strict
+  $ traffic-tracker --no-persist                  # demo: counts live in memory only
   $ PORT=9000 npm start
   $ npm run dev                                   # --dev: one thread, reloads on change
 `;
@@ -58,6 +69,32 @@ function buildProgram(): Command {
         `log a sample of requests as JSON lines (default rate when given: ${defaults.accessLogSampleRate}); off by default`,
       ),
     )
+    .addOption(
+      new Option(
+        "-d, --data-dir <dir>",
+        `where visits are stored (DuckDB), ${IN_MEMORY} for memory only (default: "${defaults.dataDir}")`,
+      ),
+    )
+    .addOption(new Option("--no-persist", `keep counts in memory only, same as --data-dir ${IN_MEMORY}`))
+    .addOption(
+      new Option(
+        "--durability <mode>",
+        "batch: answer once queued, commit every 10 ms; strict: answer once committed (default: batch)",
+      ),
+    )
+    .addOption(new Option("--trust-proxy", "record the first X-Forwarded-For hop as the client address"))
+    .addOption(
+      new Option(
+        "--ring-kib <KiB>",
+        `per-thread queue to the store, a power of two; full: 503 (default: ${defaults.ringKiB})`,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--store-retry-seconds <s>",
+        `how long a failing store is retried, visits refused, before the service stops (default: ${defaults.storeRetrySeconds})`,
+      ),
+    )
     .addHelpText("after", EXAMPLES)
     .exitOverride()
     .configureOutput({ writeOut: () => {}, writeErr: () => {} })
@@ -87,6 +124,12 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
     corsOrigin?: string;
     dev?: boolean;
     accessLog?: string | true;
+    dataDir?: string;
+    persist?: boolean;
+    durability?: string;
+    trustProxy?: boolean;
+    ringKib?: string;
+    storeRetrySeconds?: string;
   }>();
   if (o.nWorkers !== undefined && o.threads !== undefined && o.nWorkers !== o.threads) {
     throw new ConfigError(`--n-workers ${o.nWorkers} and --threads ${o.threads} disagree: give one of them`);
@@ -104,6 +147,13 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
     corsOrigins: o.corsOrigin !== undefined ? { text: o.corsOrigin, from: "--cors-origin" } : undefined,
     dev: o.dev === true,
     ...(o.accessLog !== undefined ? { accessLog: { text: o.accessLog, from: "--access-log" } } : {}),
+    dataDir: pick("--data-dir", o.dataDir, "DATA_DIR"),
+    noPersist: o.persist === false,
+    durability: pick("--durability", o.durability, "DURABILITY"),
+    trustProxy: o.trustProxy === true,
+    ringKiB: o.ringKib !== undefined ? { text: o.ringKib, from: "--ring-kib" } : undefined,
+    storeRetrySeconds:
+      o.storeRetrySeconds !== undefined ? { text: o.storeRetrySeconds, from: "--store-retry-seconds" } : undefined,
   };
   return resolveConfig(raw);
 }
@@ -128,7 +178,15 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   let service: Awaited<ReturnType<typeof startService>>;
   try {
     const workerEntry = config.dev ? new URL("./server/worker.ts", sourceDir()) : undefined;
-    service = await startService(config, { log, ...(workerEntry ? { workerEntry } : {}) });
+    service = await startService(config, {
+      log,
+      ...(workerEntry ? { workerEntry } : {}),
+      // The store gave up: the service is stopping by itself; say so in the exit status.
+      onFatal: (message) => {
+        process.stderr.write(`traffic-tracker: stopping: ${message}\n`);
+        process.exitCode = 1;
+      },
+    });
   } catch (error) {
     process.stderr.write(`traffic-tracker: cannot start: ${(error as Error).message}\n`);
     process.exitCode = 1;

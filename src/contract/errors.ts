@@ -17,7 +17,14 @@ export const errors = {
   bodyTooLarge: detail("413 Payload Too Large", "Request body too large"),
   unsupportedMediaType: detail("415 Unsupported Media Type", "Content-Type must be application/json"),
   internal: detail("500 Internal Server Error", "Internal Server Error"),
+  /** The rings to the visit store are full (the disk is behind): refused, nothing counted. */
+  storeBusy: detail("503 Service Unavailable", "Too many visits to store right now; retry shortly"),
+  /** The visit store cannot write (see /health and the logs): refused, nothing counted. */
+  storeUnavailable: detail("503 Service Unavailable", "Visits cannot be stored right now; retry shortly"),
 } as const satisfies Record<string, ApiError>;
+
+/** Sent with every 503 of POST /visit: clients back off a second, then retry. */
+export const RETRY_AFTER: ReadonlyArray<readonly [string, string]> = [["Retry-After", "1"]];
 
 export const STATUS_UNPROCESSABLE = "422 Unprocessable Entity";
 

@@ -29,6 +29,9 @@ export function buildOpenApi(version: string): Record<string, unknown> {
             "413": error("Request body larger than 16 KiB"),
             "415": error("Content-Type is not JSON"),
             "422": error("Malformed JSON or a field breaks its rule; no counter changed", "HTTPValidationError"),
+            "503": error(
+              "The visit store is behind or cannot write: nothing counted; retry after the Retry-After header (seconds)",
+            ),
           },
         },
       },

@@ -69,6 +69,21 @@ export interface HealthResponse {
   workers_alive: number & tags.Type<"uint32">;
   workers_expected: number & tags.Type<"uint32">;
   total_visits: number & tags.Type<"uint64">;
+  store: StoreHealth;
+}
+
+/** The visit store as /health sees it. */
+export interface StoreHealth {
+  /** memory: nothing is persisted; batch or strict: the --durability in force. */
+  mode: "memory" | "batch" | "strict";
+  /** ok; failing (commits fail, retrying, visits refused with 503); failed (given up, stopping). */
+  state?: "ok" | "failing" | "failed";
+  /** Recorder lag: age of the oldest visit of the last committed batch when it was committed, ms. */
+  lag_ms?: number;
+  /** Bytes of accepted visits waiting in the rings for their commit. */
+  pending_bytes?: number & tags.Type<"uint64">;
+  /** Since the recorder thread last ran, ms (over 5000: stuck, and unhealthy). */
+  heartbeat_age_ms?: number;
 }
 
 export interface ReadyResponse {

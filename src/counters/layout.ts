@@ -2,15 +2,15 @@
  * @module The one SharedArrayBuffer every thread counts in. Its layout is
  * declared here, by name, and nowhere else: other modules use these views.
  *
- *   header  Int32   version, sealed-up-to second, worker health, one writer slot per thread
+ *   header  Int32   version, sealed-up-to second, worker and store health, one writer slot per thread
  *   total   BigInt64 visits ever accepted (2^63 > 2^53: no overflow in practice)
- *   times   Float64 start wall time, epoch of second 0, base total
+ *   times   Float64 start wall time, epoch of second 0, restored total, store figures
  *   buckets Int32[RING]   visits accepted in second s, at s & RING_MASK
  *   sums    Float64[RING] cumulative visits up to and including sealed second s
  *   metrics Uint32/Float64 per-slot request counters and latency histograms (/metrics)
  */
 
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 
 /** Per-second ring length: 2^20 s ≈ 12.1 days, comfortably over the 168 h window. */
 export const RING_SECONDS = 1 << 20;
@@ -34,9 +34,20 @@ export const H_STATE = 4;
 export const H_WORKER_RESTARTS = 5;
 /** One past the highest slot ever handed out: /metrics sums slots below it. */
 export const H_SLOTS_USED = 6;
+/** Visit store: 0 in memory, 1 batch, 2 strict (see STORE_MODES). */
+export const H_STORE_MODE = 7;
+/** Visit store health: STORE_OK, STORE_FAILING (retrying), STORE_FAILED (gave up). */
+export const H_STORE_STATE = 8;
+/** Bumped (and notified) by workers to wake the recorder: every visit in strict mode, a filling ring in batch mode. */
+export const H_STORE_DOORBELL = 9;
 /** First of MAX_SLOTS writer slots: each holds the second its thread counts into (see VisitCounter). */
 export const H_WRITER_SECONDS = 16;
 const HEADER_INT32 = H_WRITER_SECONDS + MAX_SLOTS;
+
+export const STORE_MODES = ["memory", "batch", "strict"] as const;
+export const STORE_OK = 0;
+export const STORE_FAILING = 1;
+export const STORE_FAILED = 2;
 
 export const STATE_STARTING = 0;
 export const STATE_RUNNING = 1;
@@ -46,9 +57,22 @@ export const STATE_DRAINING = 2;
 export const F_START_MS = 0;
 /** Wall-clock ms of relative second 0 (whole second). */
 export const F_EPOCH_MS = 1;
-/** Visits counted before second 0 (a restored total). */
+/** Visits counted before this start (restored from the store). */
 export const F_BASE_TOTAL = 2;
-const TIMES_F64 = 4;
+// Written by the recorder thread only (single writer; readers tolerate a torn moment between fields).
+/** Wall-clock ms of the recorder's last loop: a stale value means it is stuck. */
+export const F_STORE_HEARTBEAT_MS = 3;
+/** Age (ms) of the oldest visit in the last committed batch, when it was committed. */
+export const F_STORE_LAG_MS = 4;
+export const F_STORE_COMMITS = 5;
+export const F_STORE_ROWS = 6;
+export const F_STORE_LAST_BATCH_ROWS = 7;
+/** Sum of commit durations (ms), for the mean. */
+export const F_STORE_COMMIT_MS = 8;
+/** Bytes published into the rings and not yet committed. */
+export const F_STORE_PENDING_BYTES = 9;
+export const F_STORE_FAILURES = 10;
+const TIMES_F64 = 16;
 
 /** Route labels of the request metrics, in slot order. */
 export const METRIC_ROUTES = [
@@ -126,22 +150,60 @@ export function viewCounters(buffer: SharedArrayBuffer): SharedCounters {
   };
 }
 
+/** Counts restored from the visit store. */
+export interface CounterHistory {
+  /** Visits ever counted (the highest visit_count stored). */
+  readonly total: number;
+  /** Pairs [unix second, visits] of the last MAX_WINDOW_SECONDS before start (older pairs are ignored). */
+  readonly seconds: Float64Array;
+}
+
+export const NO_HISTORY: CounterHistory = Object.freeze({ total: 0, seconds: new Float64Array(0) });
+
 /**
  * Allocates and initialises the buffer. Second 0 starts at the whole second of
- * `startMs`; second -1 is "sealed" with `baseTotal` so windows reaching back
- * before the start see the restored total and nothing more.
+ * `startMs`. The seconds before it are "sealed" from `history`, so /stats
+ * windows reaching back before this start see the visits stored before it.
  */
-export function createCounters(startMs: number, baseTotal = 0): SharedCounters {
+export function createCounters(startMs: number, history: CounterHistory = NO_HISTORY): SharedCounters {
   const buffer = new SharedArrayBuffer(SHARED_BYTES);
   const header = new Int32Array(buffer, 0, HEADER_INT32);
   header[H_VERSION] = LAYOUT_VERSION;
   header.fill(IDLE, H_WRITER_SECONDS, H_WRITER_SECONDS + MAX_SLOTS);
   header[H_SEALED_UP_TO] = -1;
   const counters = viewCounters(buffer);
-  counters.total[0] = BigInt(baseTotal);
+  counters.total[0] = BigInt(history.total);
   counters.times[F_START_MS] = startMs;
   counters.times[F_EPOCH_MS] = Math.floor(startMs / 1000) * 1000;
-  counters.times[F_BASE_TOTAL] = baseTotal;
-  counters.sums[-1 & RING_MASK] = baseTotal;
+  counters.times[F_BASE_TOTAL] = history.total;
+  seedHistory(counters, history);
   return counters;
+}
+
+/**
+ * Writes the restored seconds as sealed history: sums[s] for s in
+ * [-MAX_WINDOW_SECONDS, -1], counted back from the total. Visits stamped in
+ * second 0 or later (a restart within the same second) go into their buckets.
+ */
+function seedHistory(counters: SharedCounters, history: CounterHistory): void {
+  const { buckets, sums, times } = counters;
+  const epochSecond = (times[F_EPOCH_MS] as number) / 1000;
+  const perSecond = new Float64Array(MAX_WINDOW_SECONDS); // index: -s - 1
+  let fromNowOn = 0;
+  for (let i = 0; i + 1 < history.seconds.length; i += 2) {
+    const second = (history.seconds[i] as number) - epochSecond;
+    const visits = history.seconds[i + 1] as number;
+    if (second >= 0) {
+      // Same second as the start (or a clock that was ahead): count it now, in second 0.
+      buckets[0] = (buckets[0] as number) + visits;
+      fromNowOn += visits;
+    } else if (second >= -MAX_WINDOW_SECONDS) {
+      perSecond[-second - 1] = (perSecond[-second - 1] as number) + visits;
+    }
+  }
+  let cumulative = history.total - fromNowOn;
+  for (let s = -1; s >= -MAX_WINDOW_SECONDS; s--) {
+    sums[s & RING_MASK] = cumulative;
+    cumulative -= perSecond[-s - 1] as number;
+  }
 }

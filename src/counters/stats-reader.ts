@@ -4,7 +4,6 @@
  */
 import { type Clock, relativeSecond } from "./clock.js";
 import {
-  F_BASE_TOTAL,
   F_EPOCH_MS,
   F_START_MS,
   H_SEALED_UP_TO,
@@ -16,7 +15,6 @@ import { CLEAR_DELAY_SECONDS } from "./sealer.js";
 
 export class StatsReader {
   private readonly epochMs: number;
-  private readonly baseTotal: number;
   readonly startMs: number;
   private readonly counters: SharedCounters;
   private readonly clock: Clock;
@@ -25,7 +23,6 @@ export class StatsReader {
     this.counters = counters;
     this.clock = clock;
     this.epochMs = counters.times[F_EPOCH_MS] as number;
-    this.baseTotal = counters.times[F_BASE_TOTAL] as number;
     this.startMs = counters.times[F_START_MS] as number;
   }
 
@@ -59,9 +56,9 @@ export class StatsReader {
     }
   }
 
-  /** Cumulative visits in all seconds before `second` (which is sealed). */
+  /** Cumulative visits in all seconds before `second` (sealed; before the start, restored history). */
   private cumulativeBefore(second: number): number {
-    return second - 1 <= -1 ? this.baseTotal : (this.counters.sums[(second - 1) & RING_MASK] as number);
+    return this.counters.sums[(second - 1) & RING_MASK] as number;
   }
 
   uptimeSeconds(): number {

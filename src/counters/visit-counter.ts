@@ -17,6 +17,12 @@ export class VisitCounter {
   private readonly clock: Clock;
   /** The second this thread's visits go into; published in its slot. */
   private second = -1;
+  /**
+   * The clock as of the last refresh: the time stamped on stored visits. Within
+   * SECOND_REFRESH_MS of the truth, always inside `second`, and read without a
+   * clock call (on some VMs each clock read is a system call).
+   */
+  refreshedAtMs = 0;
 
   constructor(counters: SharedCounters, slot: number, clock: Clock) {
     if (!Number.isInteger(slot) || slot < 0 || slot >= MAX_SLOTS) throw new RangeError(`slot ${slot} out of range`);
@@ -40,7 +46,10 @@ export class VisitCounter {
    * before the slot moves on.
    */
   refreshSecond(): void {
-    const second = Math.floor((this.clock.nowMs() - this.epochMs) / 1000);
+    const now = this.clock.nowMs();
+    const second = Math.floor((now - this.epochMs) / 1000);
+    // Never stamp a visit outside the second it is counted in (a clock step back stays in `second`).
+    this.refreshedAtMs = second >= this.second ? now : this.epochMs + this.second * 1000 + 999;
     if (second > this.second) {
       this.second = second;
       Atomics.store(this.header, this.slot, second);

@@ -304,14 +304,68 @@ export const schemas = {
                     total_visits: {
                         type: "integer",
                         minimum: 0
+                    },
+                    store: {
+                        $ref: "#/components/schemas/StoreHealth"
                     }
                 },
                 required: [
                     "status",
                     "workers_alive",
                     "workers_expected",
-                    "total_visits"
+                    "total_visits",
+                    "store"
                 ]
+            },
+            StoreHealth: {
+                type: "object",
+                properties: {
+                    mode: {
+                        oneOf: [
+                            {
+                                "const": "memory"
+                            },
+                            {
+                                "const": "batch"
+                            },
+                            {
+                                "const": "strict"
+                            }
+                        ],
+                        description: "memory: nothing is persisted; batch or strict: the --durability in force."
+                    },
+                    state: {
+                        oneOf: [
+                            {
+                                "const": "ok"
+                            },
+                            {
+                                "const": "failing"
+                            },
+                            {
+                                "const": "failed"
+                            }
+                        ],
+                        description: "ok; failing (commits fail, retrying, visits refused with 503); failed (given up, stopping)."
+                    },
+                    lag_ms: {
+                        type: "number",
+                        description: "Recorder lag: age of the oldest visit of the last committed batch when it was committed, ms."
+                    },
+                    pending_bytes: {
+                        type: "integer",
+                        minimum: 0,
+                        description: "Bytes of accepted visits waiting in the rings for their commit."
+                    },
+                    heartbeat_age_ms: {
+                        type: "number",
+                        description: "Since the recorder thread last ran, ms (over 5000: stuck, and unhealthy)."
+                    }
+                },
+                required: [
+                    "mode"
+                ],
+                description: "The visit store as /health sees it."
             },
             ReadyResponse: {
                 type: "object",

@@ -16,7 +16,7 @@ import { readHealth, readReadiness } from "./health.js";
 import { closeQuietly, type Exchange, JSON_TYPE, type Responder } from "./respond.js";
 import { buildStats } from "./stats-body.js";
 import { parseStatsQuery } from "./stats-query.js";
-import { visitHandler } from "./visit-route.js";
+import { type VisitStoreLink, visitHandler } from "./visit-route.js";
 
 export interface RouteDeps {
   readonly counters: SharedCounters;
@@ -32,6 +32,8 @@ export interface RouteDeps {
   readonly onError: (error: unknown) => void;
   /** Tests only: GET /__fault throws inside a handler. */
   readonly faultRoute?: boolean;
+  /** Persistent mode: where accepted visits are recorded. */
+  readonly store?: VisitStoreLink;
 }
 
 /** Methods each known path answers (Allow header of a 405). */
@@ -86,7 +88,7 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps): void {
   };
 
   // POST /visit: the hot path, in its own module.
-  app.post("/visit", visitHandler(counter, cors, responder, onError));
+  app.post("/visit", visitHandler(counter, cors, responder, onError, deps.store));
 
   const stats = (res: HttpResponse, req: HttpRequest, head: boolean) => {
     const ex = exchange(req, R.stats, head);
@@ -112,7 +114,7 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps): void {
     app.get(path, (res, req) => answer(res, req, false));
     app.head(path, (res, req) => answer(res, req, true));
   };
-  probe("/health", () => readHealth(deps.counters), "healthy");
+  probe("/health", () => readHealth(deps.counters, Date.now()), "healthy");
   probe("/ready", () => readReadiness(deps.counters), "ready");
 
   // /metrics: the shared counters, then this process's metrics from prom-client (asynchronous).

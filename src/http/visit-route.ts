@@ -4,9 +4,13 @@
  * place when it arrives in one piece (almost always).
  */
 import type { HttpRequest, HttpResponse } from "uWebSockets.js";
-import { errors, validationError } from "../contract/errors.js";
+import { errors, RETRY_AFTER, validationError } from "../contract/errors.js";
+import type { VisitRequest } from "../contract/types.js";
+import { H_STORE_DOORBELL, H_STORE_STATE, STORE_OK } from "../counters/layout.js";
 import type { VisitCounter } from "../counters/visit-counter.js";
 import { routeIndex } from "../metrics/request-metrics.js";
+import type { CommitWaiter } from "../store/commit-waiter.js";
+import type { VisitRecordWriter } from "../store/visit-record.js";
 import type { CorsPolicy } from "./cors.js";
 import { closeQuietly, type Exchange, OK, type Responder } from "./respond.js";
 import { declaredLength, isJsonContentType, MAX_BODY_BYTES, parseVisit } from "./visit-body.js";
@@ -18,6 +22,18 @@ export const visitBody = (n: number) => {
 };
 
 const VISIT_ROUTE = routeIndex("/visit");
+/** batch mode: wake the recorder early once a ring is this full. */
+const RING_DOORBELL_FILL = 0.5;
+
+/** Where accepted visits go besides the counters (absent: in-memory mode). */
+export interface VisitStoreLink {
+  readonly writer: VisitRecordWriter;
+  /** strict durability: responses wait for the commit. */
+  readonly waiter: CommitWaiter | undefined;
+  readonly header: Int32Array;
+  /** Record the first X-Forwarded-For hop as the client address (behind a trusted proxy). */
+  readonly trustProxy: boolean;
+}
 
 /** One request in flight: what onAborted/onData need, in one object. */
 interface VisitExchange extends Exchange {
@@ -25,6 +41,9 @@ interface VisitExchange extends Exchange {
   length: number;
   /** Earlier chunks of a body that came in several (copied: uWS reuses their memory). */
   parts: Uint8Array[] | undefined;
+  /** Copied from the request while it is valid: recorded when the body has none. */
+  userAgent: string;
+  forwardedFor: string;
 }
 
 export function visitHandler(
@@ -32,6 +51,7 @@ export function visitHandler(
   cors: CorsPolicy,
   responder: Responder,
   onError: (error: unknown) => void,
+  store?: VisitStoreLink,
 ): (res: HttpResponse, req: HttpRequest) => void {
   /** A throw answers 500 (if nothing was sent) and is logged; it never kills the thread. */
   const fail = (ex: VisitExchange, error: unknown) => {
@@ -46,8 +66,36 @@ export function visitHandler(
 
   const answer = (ex: VisitExchange, body: Uint8Array) => {
     const parsed = parseVisit(body);
-    if (parsed.ok) responder.send(ex.res, ex, OK, visitBody(counter.record()));
-    else responder.error(ex.res, ex, validationError(parsed.problems));
+    if (!parsed.ok) responder.error(ex.res, ex, validationError(parsed.problems));
+    else if (store === undefined) responder.send(ex.res, ex, OK, visitBody(counter.record()));
+    else storeAndAnswer(ex, body, parsed.visit, store);
+  };
+
+  /** Persistent mode: the visit is counted only once its record has room in the ring. */
+  const storeAndAnswer = (ex: VisitExchange, body: Uint8Array, visit: VisitRequest, link: VisitStoreLink) => {
+    if (Atomics.load(link.header, H_STORE_STATE) !== STORE_OK) {
+      return responder.error(ex.res, ex, errors.storeUnavailable, false, RETRY_AFTER);
+    }
+    const userAgent = visit.user_agent == null && ex.userAgent !== "" ? ex.userAgent : undefined;
+    const address = visit.ip_address == null ? clientAddress(ex, link.trustProxy) : undefined;
+    const count = link.writer.record(counter, body, userAgent, address);
+    if (count === 0) return responder.error(ex.res, ex, errors.storeBusy, false, RETRY_AFTER);
+    const waiter = link.waiter;
+    if (waiter === undefined) {
+      if (link.writer.fill() > RING_DOORBELL_FILL) ringDoorbell(link.header);
+      return responder.send(ex.res, ex, OK, visitBody(count));
+    }
+    ringDoorbell(link.header);
+    waiter.hold({
+      end: link.writer.lastEnd,
+      release: (stored) => {
+        if (ex.aborted) return;
+        ex.res.cork(() => {
+          if (stored) responder.send(ex.res, ex, OK, visitBody(count));
+          else responder.error(ex.res, ex, errors.storeUnavailable, false, RETRY_AFTER);
+        });
+      },
+    });
   };
 
   return (res, req) => {
@@ -61,6 +109,8 @@ export function visitHandler(
       res,
       length: 0,
       parts: undefined,
+      userAgent: store ? req.getHeader("user-agent") : "",
+      forwardedFor: store?.trustProxy ? req.getHeader("x-forwarded-for") : "",
     };
     try {
       if (!isJsonContentType(req.getHeader("content-type")))
@@ -98,4 +148,21 @@ export function visitHandler(
       fail(ex, error);
     }
   };
+}
+
+/** Wakes the recorder thread (strict: a response waits; batch: a ring is filling). */
+function ringDoorbell(header: Int32Array): void {
+  Atomics.add(header, H_STORE_DOORBELL, 1);
+  Atomics.notify(header, H_STORE_DOORBELL, 1);
+}
+
+/** The client address to record: the first X-Forwarded-For hop behind a trusted proxy, else the peer. */
+function clientAddress(ex: VisitExchange, trustProxy: boolean): string {
+  if (trustProxy && ex.forwardedFor !== "") {
+    const comma = ex.forwardedFor.indexOf(",");
+    return (comma === -1 ? ex.forwardedFor : ex.forwardedFor.slice(0, comma)).trim();
+  }
+  const peer = Buffer.from(ex.res.getRemoteAddressAsText()).toString("latin1");
+  // uWS reports IPv4 peers of a dual-stack socket as IPv4-mapped IPv6.
+  return peer.startsWith("::ffff:") && peer.includes(".") ? peer.slice(7) : peer;
 }

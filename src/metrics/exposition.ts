@@ -3,7 +3,16 @@
  * fixed walk over the slots ever used, whatever the traffic.
  */
 import {
+  F_STORE_COMMIT_MS,
+  F_STORE_COMMITS,
+  F_STORE_FAILURES,
+  F_STORE_LAG_MS,
+  F_STORE_LAST_BATCH_ROWS,
+  F_STORE_PENDING_BYTES,
+  F_STORE_ROWS,
   H_SLOTS_USED,
+  H_STORE_MODE,
+  H_STORE_STATE,
   H_WORKER_RESTARTS,
   H_WORKERS_ALIVE,
   H_WORKERS_EXPECTED,
@@ -66,5 +75,62 @@ export function renderMetrics(counters: SharedCounters): string {
   lines.push(`traffic_tracker_workers{state="alive"} ${Atomics.load(header, H_WORKERS_ALIVE)}`);
   family("traffic_tracker_worker_restarts_total", "counter", "Worker threads that died and were replaced.");
   lines.push(`traffic_tracker_worker_restarts_total ${Atomics.load(header, H_WORKER_RESTARTS)}`);
+  if (Atomics.load(header, H_STORE_MODE) !== 0) storeMetrics(counters, family, lines);
   return `${lines.join("\n")}\n`;
+}
+
+/** The visit store's recorder: what it committed, how far behind it is. */
+function storeMetrics(
+  counters: SharedCounters,
+  family: (name: string, type: string, help: string) => void,
+  lines: string[],
+): void {
+  const t = counters.times;
+  const metric = (name: string, type: string, help: string, value: number) => {
+    family(name, type, help);
+    lines.push(`${name} ${value}`);
+  };
+  metric(
+    "traffic_tracker_store_commits_total",
+    "counter",
+    "Batches committed to the visit store.",
+    t[F_STORE_COMMITS] ?? 0,
+  );
+  metric("traffic_tracker_store_rows_total", "counter", "Visits committed to the visit store.", t[F_STORE_ROWS] ?? 0);
+  metric(
+    "traffic_tracker_store_commit_seconds_total",
+    "counter",
+    "Time spent committing (divide by commits for the mean).",
+    (t[F_STORE_COMMIT_MS] ?? 0) / 1000,
+  );
+  metric(
+    "traffic_tracker_store_last_batch_rows",
+    "gauge",
+    "Visits in the last committed batch.",
+    t[F_STORE_LAST_BATCH_ROWS] ?? 0,
+  );
+  metric(
+    "traffic_tracker_store_lag_seconds",
+    "gauge",
+    "Age of the oldest visit of the last batch when it was committed.",
+    (t[F_STORE_LAG_MS] ?? 0) / 1000,
+  );
+  metric(
+    "traffic_tracker_store_pending_bytes",
+    "gauge",
+    "Accepted visits waiting in the rings for their commit, in bytes.",
+    t[F_STORE_PENDING_BYTES] ?? 0,
+  );
+  metric(
+    "traffic_tracker_store_failures_total",
+    "counter",
+    "Commits that failed (and were retried).",
+    t[F_STORE_FAILURES] ?? 0,
+  );
+  metric(
+    "traffic_tracker_store_up",
+    "gauge",
+    "1 while the visit store commits, 0 while it fails.",
+    Atomics.load(counters.header, H_STORE_STATE) === 0 ? 1 : 0,
+  );
 }

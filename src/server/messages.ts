@@ -3,6 +3,8 @@
  * Counting never goes through messages: only start-up, faults and shutdown.
  */
 
+import type { Durability } from "../store/messages.js";
+
 export interface WorkerConfig {
   readonly counters: SharedArrayBuffer;
   /** This thread's writer slot in the shared header (also its row of the request metrics). */
@@ -18,6 +20,10 @@ export interface WorkerConfig {
   readonly allowFaultInjection: boolean;
   /** Test hook: a shared clock instead of the system clock. */
   readonly clock?: SharedArrayBuffer;
+  /** Persistent mode: this thread's ring to the recorder (absent: in memory). */
+  readonly ring?: SharedArrayBuffer;
+  readonly durability: Durability;
+  readonly trustProxy: boolean;
 }
 
 export type ToWorker = { type: "drain" } | { type: "inject-fault" };

@@ -5,9 +5,22 @@
 
 import type { Config } from "../config/options.js";
 import { type Clock, type SharedManualClock, systemClock } from "../counters/clock.js";
-import { createCounters, H_STATE, type SharedCounters, STATE_DRAINING, STATE_RUNNING } from "../counters/layout.js";
+import {
+  type CounterHistory,
+  createCounters,
+  F_STORE_HEARTBEAT_MS,
+  H_STATE,
+  H_STORE_MODE,
+  MAX_WINDOW_SECONDS,
+  NO_HISTORY,
+  type SharedCounters,
+  STATE_DRAINING,
+  STATE_RUNNING,
+  STORE_MODES,
+} from "../counters/layout.js";
 import { Sealer } from "../counters/sealer.js";
 import { createLogger, type Logger } from "../log.js";
+import { RecorderHost } from "../store/recorder-host.js";
 import { packageVersion } from "../version.js";
 import { probePort } from "./port-probe.js";
 import { siblingModule } from "./spawn-worker.js";
@@ -25,7 +38,14 @@ export interface ServiceExtras {
   readonly allowFaultInjection?: boolean;
   /** Worker module to run (dev mode points it at the TypeScript source). */
   readonly workerEntry?: URL;
+  /** Tests: the recorder sleeps this long before every commit (a slow disk). */
+  readonly commitDelayMs?: number;
+  /** Called when the service has to stop on its own (the visit store gave up); it is already stopping. */
+  readonly onFatal?: (message: string) => void;
 }
+
+/** batch durability: a published visit waits at most this long for its commit. */
+export const BATCH_INTERVAL_MS = 10;
 
 export interface Service {
   readonly port: number;
@@ -43,10 +63,36 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
   const { build } = loadUws(); // fail here, with the reason, before any thread starts
   const port = await probePort(config.host, config.port);
   const clock: Clock = extras.clock ?? systemClock;
-  const counters = createCounters(clock.nowMs());
+  const version = packageVersion();
+  const startMs = clock.nowMs();
+  // The store opens first: it holds the total and the last week's seconds to rebuild the counters from.
+  let recorder: RecorderHost | undefined;
+  let history: CounterHistory = NO_HISTORY;
+  if (config.dataDir !== null) {
+    ({ host: recorder, history } = await RecorderHost.open(
+      {
+        dataDir: config.dataDir,
+        version,
+        durability: config.durability,
+        historySinceMs: (Math.floor(startMs / 1000) - MAX_WINDOW_SECONDS) * 1000,
+        batchIntervalMs: BATCH_INTERVAL_MS,
+        failGraceMs: config.storeRetryMs,
+        commitDelayMs: extras.commitDelayMs ?? 0,
+      },
+      config.ringBytes,
+    ));
+    log.info("visit store opened", {
+      dir: config.dataDir,
+      durability: config.durability,
+      total_visits: history.total,
+    });
+  }
+  const counters = createCounters(startMs, history);
+  Atomics.store(counters.header, H_STORE_MODE, STORE_MODES.indexOf(recorder ? config.durability : "memory"));
+  counters.times[F_STORE_HEARTBEAT_MS] = Date.now();
+  recorder?.start(counters.buffer);
   const sealer = new Sealer(counters, clock);
   const sealTimer = setInterval(() => sealer.tick(), SEAL_INTERVAL_MS);
-  const version = packageVersion();
   const supervisor = new Supervisor({
     entry: extras.workerEntry ?? siblingModule(import.meta.url, "worker"),
     counters,
@@ -60,21 +106,26 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
       allowFaultInjection: extras.allowFaultInjection ?? false,
       accessLogRate: config.accessLogRate,
       logFormat: config.dev ? "pretty" : "json",
+      durability: config.durability,
+      trustProxy: config.trustProxy,
       ...(extras.clock ? { clock: extras.clock.buffer } : {}),
     },
+    ...(recorder ? { rings: { open: () => recorder.openRing(), retire: (ring) => recorder.retireRing(ring) } } : {}),
   });
   try {
     await supervisor.start(port);
   } catch (error) {
     clearInterval(sealTimer);
     await supervisor.stop();
+    await recorder?.stop();
     throw error;
   }
   Atomics.store(counters.header, H_STATE, STATE_RUNNING);
 
   let stopping: Promise<void> | undefined;
+  if (recorder) watchStore(recorder, log, () => service.stop(), extras.onFatal);
   const displayHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
-  return {
+  const service: Service = {
     port,
     url: `http://${displayHost.includes(":") ? `[${displayHost}]` : displayHost}:${port}`,
     counters,
@@ -87,8 +138,36 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
         await supervisor.stop();
         clearInterval(sealTimer);
         sealer.tick();
+        // Last: every worker has exited, so the rings hold all there will ever be.
+        if (recorder) {
+          const report = await recorder.stop();
+          if (report.unstoredRecords > 0) {
+            log.error("visit store: accepted visits could not be stored", { unstored: report.unstoredRecords });
+          }
+          log.info("visit store closed", { stored_this_run: report.rows });
+        }
       })();
       return stopping;
     },
   };
+  return service;
+}
+
+/** Logs the store's troubles; when it gives up, stops the service (the CLI then exits 1). */
+function watchStore(
+  recorder: RecorderHost,
+  log: Logger,
+  stop: () => Promise<void>,
+  onFatal: ((message: string) => void) | undefined,
+): void {
+  recorder.on("failing", (message: string) =>
+    log.error("visit store cannot write: refusing visits (503) and retrying", { error: message }),
+  );
+  recorder.on("recovered", () => log.warn("visit store writes again: accepting visits"));
+  recorder.on("warning", (message: string) => log.warn(`visit store: ${message}`));
+  recorder.on("failed", (message: string, unstored: number) => {
+    log.error("visit store failed for good: stopping the service", { error: message, unstored });
+    onFatal?.(message);
+    void stop();
+  });
 }

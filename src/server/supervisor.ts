@@ -23,6 +23,8 @@ type Phase = "starting" | "ready" | "retiring";
 interface Handle {
   readonly worker: Worker;
   readonly slot: number;
+  /** Its ring to the recorder (persistent mode), retired when the worker exits. */
+  readonly ring: SharedArrayBuffer | undefined;
   phase: Phase;
   /** Replace it if it dies: once it has served, or when it is itself a replacement. */
   replaceable: boolean;
@@ -33,8 +35,10 @@ export interface SupervisorOptions {
   readonly counters: SharedCounters;
   readonly nWorkers: number;
   readonly log: Logger;
-  /** Everything a worker needs but its slot and port. */
-  readonly workerConfig: Omit<WorkerConfig, "slot" | "port">;
+  /** Everything a worker needs but its slot, port and ring. */
+  readonly workerConfig: Omit<WorkerConfig, "slot" | "port" | "ring">;
+  /** Persistent mode: a fresh ring per worker, retired once that worker has exited. */
+  readonly rings?: { open(): SharedArrayBuffer; retire(ring: SharedArrayBuffer): void };
 }
 
 export class StartError extends Error {
@@ -117,9 +121,10 @@ export class Supervisor extends EventEmitter {
     if (slot >= Atomics.load(this.options.counters.header, H_SLOTS_USED)) {
       Atomics.store(this.options.counters.header, H_SLOTS_USED, slot + 1);
     }
-    const workerData: WorkerConfig = { ...this.options.workerConfig, slot, port: this.port };
+    const ring = this.options.rings?.open();
+    const workerData: WorkerConfig = { ...this.options.workerConfig, slot, port: this.port, ...(ring ? { ring } : {}) };
     const worker = spawnWorker(this.entry, { workerData, name: `traffic-tracker-${slot}` });
-    const handle: Handle = { worker, slot, phase: "starting", replaceable };
+    const handle: Handle = { worker, slot, ring, phase: "starting", replaceable };
     this.handles.add(handle);
     worker.on("message", (message: FromWorker) => this.onMessage(handle, message));
     worker.on("error", (error) => this.onDeath(handle, `crashed: ${error.stack ?? error.message}`));
@@ -207,6 +212,8 @@ export class Supervisor extends EventEmitter {
     // Its writer slot can be released only now: until exit it may still have been counting.
     Atomics.store(this.options.counters.header, H_WRITER_SECONDS + handle.slot, IDLE);
     this.freeSlots.push(handle.slot);
+    // Same for its ring: the recorder stores what is left in it, then drops it.
+    if (handle.ring) this.options.rings?.retire(handle.ring);
     this.emit("worker-exit", handle, code);
   }
 

@@ -22,6 +22,8 @@ import { type AccessEntry, Responder } from "../http/respond.js";
 import { registerRoutes } from "../http/routes.js";
 import { createLogger } from "../log.js";
 import { RequestMetrics } from "../metrics/request-metrics.js";
+import { CommitWaiter } from "../store/commit-waiter.js";
+import { VisitRecordWriter } from "../store/visit-record.js";
 import type { FromWorker, ToWorker, WorkerConfig } from "./messages.js";
 import { loadUws } from "./uws.js";
 
@@ -61,6 +63,16 @@ registerRoutes(app, {
   assets: docsAssets(),
   processMetrics: () => processRegistry.metrics(),
   faultRoute: config.allowFaultInjection,
+  ...(config.ring
+    ? {
+        store: {
+          writer: new VisitRecordWriter(config.ring),
+          waiter: config.durability === "strict" ? new CommitWaiter(config.ring, counters) : undefined,
+          header: counters.header,
+          trustProxy: config.trustProxy,
+        },
+      }
+    : {}),
   onError: (error) => tell({ type: "error", error: describe(error) }),
 });
 

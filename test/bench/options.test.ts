@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { BenchUsageError, defaultThreads, parseBenchArgs, parseDuration } from "../../bench/options.js";
+import { BenchUsageError, compareStore, defaultThreads, parseBenchArgs, parseDuration } from "../../bench/options.js";
 
 describe("bench options", () => {
   test("defaults: 64 connections, 10 s, pipelining 1, every scenario, autocannon", () => {
@@ -13,6 +13,15 @@ describe("bench options", () => {
     assert.deepEqual(o.scenarios, ["visit", "mixed", "stats", "spike"]);
     assert.equal(o.generator, "autocannon");
     assert.equal(o.compare, undefined);
+    assert.equal(o.store, "batch", "the store npm start runs");
+  });
+
+  test("a store mode against another: the cost of persistence in one run", () => {
+    const o = parseBenchArgs(["--store", "strict", "--compare", "memory", "--min-ratio", "0.5"]);
+    assert.equal(o.store, "strict");
+    assert.equal(compareStore(o.compare), "memory");
+    assert.equal(compareStore("http://10.0.0.5:8080"), undefined);
+    assert.equal(compareStore("baseline"), undefined);
   });
 
   test("lists, durations and a comparison", () => {
@@ -61,6 +70,9 @@ describe("bench options", () => {
     [["--threads", "1,x"], '--threads must be a whole number from 1 to 256, got "x"'],
     [["--scenario", "visit,burst"], '--scenario: unknown "burst" (choose from visit, mixed, stats, spike)'],
     [["--min-ratio", "0.9"], "--min-ratio needs --compare"],
+    [["--store", "disk"], '--store must be one of memory, batch, strict, got "disk"'],
+    [["--compare", "batch"], "--compare batch would measure the same thing as --store batch"],
+    [["--compare", "fast"], '--compare takes a URL, baseline, or a store mode (memory, batch, strict), got "fast"'],
     [["--url", "nope"], '--url must be a URL like http://127.0.0.1:8080, got "nope"'],
     [
       ["--generator", "ab"],

@@ -15,6 +15,15 @@ export interface TestServiceOptions {
   corsOrigins?: string;
   manualClock?: boolean;
   allowFaultInjection?: boolean;
+  /** A visit store directory (default: in memory). */
+  dataDir?: string;
+  durability?: "batch" | "strict";
+  ringKiB?: number;
+  storeRetrySeconds?: number;
+  trustProxy?: boolean;
+  /** The recorder sleeps this long before every commit. */
+  commitDelayMs?: number;
+  onFatal?: (message: string) => void;
 }
 
 type Hooks = Pick<TestContext, "after"> | { after: (fn: () => Promise<void>) => void };
@@ -25,6 +34,13 @@ export async function startTestService(hooks: Hooks, options: TestServiceOptions
     port: { text: "0", from: "test" },
     host: { text: "127.0.0.1", from: "test" },
     ...(options.corsOrigins ? { corsOrigins: { text: options.corsOrigins, from: "test" } } : {}),
+    dataDir: { text: options.dataDir ?? ":memory:", from: "test" },
+    ...(options.durability ? { durability: { text: options.durability, from: "test" } } : {}),
+    ...(options.ringKiB ? { ringKiB: { text: String(options.ringKiB), from: "test" } } : {}),
+    ...(options.storeRetrySeconds
+      ? { storeRetrySeconds: { text: String(options.storeRetrySeconds), from: "test" } }
+      : {}),
+    trustProxy: options.trustProxy ?? false,
   });
   const logs: string[] = [];
   const log: Logger = createLogger("json", (line) => logs.push(line));
@@ -33,6 +49,8 @@ export async function startTestService(hooks: Hooks, options: TestServiceOptions
     log,
     allowFaultInjection: options.allowFaultInjection ?? false,
     ...(clock ? { clock } : {}),
+    ...(options.commitDelayMs ? { commitDelayMs: options.commitDelayMs } : {}),
+    ...(options.onFatal ? { onFatal: options.onFatal } : {}),
   };
   const service = await startService(config, extras);
   hooks.after(() => service.stop());

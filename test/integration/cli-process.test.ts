@@ -8,8 +8,11 @@ import { fileURLToPath } from "node:url";
 
 const CLI = fileURLToPath(new URL("../../src/cli.ts", import.meta.url));
 
+/** The CLI, in memory (these tests are not about the store: no ./data left behind). */
 function run(args: string[]): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  return spawn(process.execPath, ["--import", "tsx", CLI, "--no-persist", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
 }
 
 async function output(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {

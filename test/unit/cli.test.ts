@@ -5,7 +5,7 @@ import { HelpRequested, parseArgs } from "../../src/cli.js";
 import { ConfigError } from "../../src/config/options.js";
 
 describe("parseArgs", () => {
-  test("defaults: 0.0.0.0:8080, one worker per core, any origin", () => {
+  test("defaults: 0.0.0.0:8080, one worker per core, any origin, a batch store in ./data", () => {
     assert.deepEqual(
       { ...parseArgs([]) },
       {
@@ -15,6 +15,11 @@ describe("parseArgs", () => {
         corsOrigins: ["*"],
         dev: false,
         accessLogRate: 0,
+        dataDir: "./data",
+        durability: "batch",
+        trustProxy: false,
+        ringBytes: 4 * 1024 * 1024,
+        storeRetryMs: 30_000,
       },
     );
   });
@@ -35,6 +40,13 @@ describe("parseArgs", () => {
       { corsOrigins: ["https://a.example", "http://localhost:3000"] },
     ],
     [["--cors-origin", "https://a.example,*"], {}, { corsOrigins: ["*"] }],
+    [["--data-dir", "/var/lib/tt", "--durability", "strict"], {}, { dataDir: "/var/lib/tt", durability: "strict" }],
+    [[], { DATA_DIR: "/srv/tt", DURABILITY: "STRICT" }, { dataDir: "/srv/tt", durability: "strict" }],
+    [["-d", ":memory:"], {}, { dataDir: null }],
+    [["--no-persist"], {}, { dataDir: null }],
+    [["--no-persist", "--data-dir", ":memory:"], {}, { dataDir: null }],
+    [["--trust-proxy", "--ring-kib", "64"], {}, { trustProxy: true, ringBytes: 65_536 }],
+    [["--store-retry-seconds", "5"], {}, { storeRetryMs: 5000 }],
   ];
   for (const [argv, env, expected] of ok) {
     test(`${argv.join(" ") || "(no flags)"} ${JSON.stringify(env)}`, () => {
@@ -67,6 +79,20 @@ describe("parseArgs", () => {
       '--cors-origin: "https://a.example/path" is not an origin like https://shop.example or http://localhost:3000 (no path, no trailing slash), nor *',
     ],
     [["--cors-origin", " , "], {}, "--cors-origin needs at least one origin, or *"],
+    [
+      ["--no-persist", "--data-dir", "/x"],
+      {},
+      "--no-persist keeps visits in memory, but --data-dir names a directory: give one of them",
+    ],
+    [["--data-dir", " "], {}, "--data-dir must not be empty (use :memory: to keep visits in memory only)"],
+    [
+      ["--durability", "fast"],
+      {},
+      '--durability is batch (answer once the visit is queued; a crash may lose the last ≤ 10 ms) or strict (answer once it is committed), got "fast"',
+    ],
+    [["--ring-kib", "100"], {}, '--ring-kib must be a power of two (KiB), like 1024 or 4096; got "100"'],
+    [["--ring-kib", "32"], {}, '--ring-kib must be a whole number from 64 to 1048576, got "32"'],
+    [["--store-retry-seconds", "0"], {}, '--store-retry-seconds must be a whole number from 1 to 3600, got "0"'],
     [["--bogus"], {}, "unknown option '--bogus'"],
     [["--port"], {}, "option '-p, --port <port>' argument missing"],
     [["serve"], {}, "too many arguments. Expected 0 arguments but got 1."],

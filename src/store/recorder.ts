@@ -1,0 +1,227 @@
+/**
+ * @module The recorder thread: the one writer of the visit store. It drains
+ * every worker's ring into one DuckDB batch and commits it:
+ *   batch  every ≤ batchIntervalMs (sooner when a worker rings: its ring is filling);
+ *   strict as soon as visits wait, and again at once while more arrive
+ *          (group commit: one commit releases every response waiting on it).
+ * A ring's head moves only after the commit, so a failed commit loses nothing:
+ * the same records are read again on the retry.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import {
+  F_STORE_COMMIT_MS,
+  F_STORE_COMMITS,
+  F_STORE_FAILURES,
+  F_STORE_HEARTBEAT_MS,
+  F_STORE_LAG_MS,
+  F_STORE_LAST_BATCH_ROWS,
+  F_STORE_PENDING_BYTES,
+  F_STORE_ROWS,
+  H_STORE_DOORBELL,
+  H_STORE_STATE,
+  type SharedCounters,
+  STORE_FAILED,
+  STORE_FAILING,
+  STORE_OK,
+  viewCounters,
+} from "../counters/layout.js";
+import type { FromRecorder, RecorderConfig, ToRecorder } from "./messages.js";
+import { RingReader } from "./ring.js";
+import { decodeVisit } from "./visit-record.js";
+import { describeStoreError, VisitStore } from "./visit-store.js";
+
+const config = workerData as RecorderConfig;
+if (!parentPort) throw new Error("recorder.ts runs as a worker thread only");
+const port = parentPort;
+const tell = (message: FromRecorder) => port.postMessage(message);
+
+/** After a failed commit, retry this often (a full disk does not clear in 10 ms). */
+const RETRY_MS = 1000;
+/** strict mode, nothing waiting: wake at least this often to refresh the heartbeat. */
+const IDLE_WAKE_MS = 250;
+
+interface Ring {
+  readonly reader: RingReader;
+  retired: boolean;
+  /** Position after the records in the open batch. */
+  readTo: number;
+}
+
+const rings = new Map<number, Ring>();
+let counters: SharedCounters | undefined;
+let stopping = false;
+let failingSince = 0;
+let lastFailure = "";
+let rowsThisRun = 0;
+
+const opened = await openStore();
+if (opened) port.on("message", onMessage);
+else port.close(); // nothing else holds the thread: it exits
+/** Everything below runs only once the store is open. */
+const store = opened as VisitStore;
+
+async function openStore(): Promise<VisitStore | undefined> {
+  try {
+    const opened = await VisitStore.open(config.dataDir, config.version);
+    tell({ type: "opened", history: await opened.history(config.historySinceMs) });
+    return opened;
+  } catch (error) {
+    tell({ type: "open-failed", message: error instanceof Error ? error.message : String(error) });
+    return undefined;
+  }
+}
+
+function onMessage(message: ToRecorder): void {
+  switch (message.type) {
+    case "start":
+      counters = viewCounters(message.counters);
+      void loop();
+      return;
+    case "add-ring":
+      rings.set(message.id, { reader: new RingReader(message.ring), retired: false, readTo: 0 });
+      return;
+    case "retire-ring": {
+      const ring = rings.get(message.id);
+      if (ring) ring.retired = true;
+      return;
+    }
+    case "stop":
+      stopping = true;
+      if (counters) Atomics.notify(counters.header, H_STORE_DOORBELL);
+      else finish();
+      return;
+  }
+}
+
+async function loop(): Promise<void> {
+  const c = counters as SharedCounters;
+  for (;;) {
+    const started = Date.now();
+    const seen = Atomics.load(c.header, H_STORE_DOORBELL);
+    const stored = await storeBatch(c);
+    c.times[F_STORE_HEARTBEAT_MS] = Date.now();
+    if (Atomics.load(c.header, H_STORE_STATE) === STORE_FAILED) return finish();
+    if (stopping && stored === 0 && allEmpty()) return finish();
+    let waitMs: number;
+    if (Atomics.load(c.header, H_STORE_STATE) === STORE_FAILING) waitMs = RETRY_MS;
+    else if (stopping) waitMs = 0;
+    else if (config.durability === "strict") waitMs = stored > 0 ? 0 : IDLE_WAKE_MS;
+    else waitMs = config.batchIntervalMs - (Date.now() - started);
+    if (waitMs <= 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+      continue;
+    }
+    // Sleep until the period ends or a worker rings (strict: a visit waits; batch: a ring fills).
+    const wait = Atomics.waitAsync(c.header, H_STORE_DOORBELL, seen, waitMs);
+    if (wait.async) await wait.value;
+  }
+}
+
+/** Drains every ring into one batch and commits it; returns the rows stored. */
+async function storeBatch(c: SharedCounters): Promise<number> {
+  let rows = 0;
+  let oldestMs = Number.POSITIVE_INFINITY;
+  let pending = 0;
+  try {
+    await store.prepare();
+    for (const ring of rings.values()) {
+      const views = ring.reader.views;
+      ring.readTo = ring.reader.read((offset) => {
+        let row: ReturnType<typeof decodeVisit>;
+        try {
+          row = decodeVisit(views, offset);
+        } catch (error) {
+          // A record we cannot read would block its ring forever: report it and move on.
+          tell({ type: "warning", message: `skipped an unreadable visit record: ${(error as Error).message}` });
+          return;
+        }
+        store.append(row);
+        rows++;
+        if (row.tsMs < oldestMs) oldestMs = row.tsMs;
+      });
+    }
+    if (rows > 0) {
+      if (config.commitDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.commitDelayMs));
+      const t0 = performance.now();
+      store.commit();
+      c.times[F_STORE_COMMIT_MS] = (c.times[F_STORE_COMMIT_MS] as number) + (performance.now() - t0);
+    }
+  } catch (error) {
+    store.discardBatch();
+    onFailure(c, error);
+    return 0;
+  }
+  // Stored: free the ring space and wake strict-mode waiters.
+  for (const [id, ring] of rings) {
+    ring.reader.commit(ring.readTo);
+    if (ring.retired && ring.reader.empty()) rings.delete(id);
+    else pending += ring.reader.pendingBytes();
+  }
+  if (failingSince !== 0) {
+    failingSince = 0;
+    Atomics.store(c.header, H_STORE_STATE, STORE_OK);
+    tell({ type: "recovered" });
+  }
+  c.times[F_STORE_PENDING_BYTES] = pending;
+  if (rows > 0) {
+    rowsThisRun += rows;
+    c.times[F_STORE_COMMITS] = (c.times[F_STORE_COMMITS] as number) + 1;
+    c.times[F_STORE_ROWS] = (c.times[F_STORE_ROWS] as number) + rows;
+    c.times[F_STORE_LAST_BATCH_ROWS] = rows;
+    c.times[F_STORE_LAG_MS] = Math.max(0, Date.now() - oldestMs);
+  } else {
+    c.times[F_STORE_LAG_MS] = 0;
+  }
+  return rows;
+}
+
+function onFailure(c: SharedCounters, error: unknown): void {
+  lastFailure = describeStoreError(config.dataDir, error);
+  c.times[F_STORE_FAILURES] = (c.times[F_STORE_FAILURES] as number) + 1;
+  c.times[F_STORE_PENDING_BYTES] = pendingBytes();
+  if (failingSince === 0) {
+    failingSince = Date.now();
+    // Workers refuse new visits (503) from here on: nothing is accepted that may not be stored.
+    Atomics.store(c.header, H_STORE_STATE, STORE_FAILING);
+    tell({ type: "failing", message: lastFailure });
+  } else if (Date.now() - failingSince >= config.failGraceMs) {
+    Atomics.store(c.header, H_STORE_STATE, STORE_FAILED);
+    Atomics.notify(c.header, H_STORE_STATE);
+    tell({ type: "failed", message: lastFailure, unstoredRecords: unstoredRecords() });
+  }
+}
+
+const allEmpty = () => [...rings.values()].every((r) => r.reader.empty());
+const pendingBytes = () => [...rings.values()].reduce((n, r) => n + r.reader.pendingBytes(), 0);
+const unstoredRecords = () => [...rings.values()].reduce((n, r) => n + countRecords(r.reader), 0);
+
+function countRecords(reader: RingReader): number {
+  let n = 0;
+  reader.read(() => n++);
+  return n;
+}
+
+function finish(): void {
+  const unstored = unstoredRecords();
+  try {
+    if (unstored === 0) {
+      // Fold the WAL into the file so the next start opens quickly; best effort.
+      void store
+        .checkpoint()
+        .catch(() => {})
+        .finally(() => close(unstored));
+      return;
+    }
+  } catch {}
+  close(unstored);
+}
+
+function close(unstored: number): void {
+  try {
+    store.close();
+  } catch (error) {
+    tell({ type: "warning", message: `closing the store: ${(error as Error).message}` });
+  }
+  tell({ type: "stopped", rows: rowsThisRun, unstoredRecords: unstored });
+  port.close();
+}

@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import { Agent } from "node:http";
+import { describe, test } from "node:test";
+import { request, visit } from "../helpers/http.js";
+import { startTestService } from "../helpers/service.js";
+import { queryStore, storedCounts, tempDataDir } from "../helpers/store.js";
+
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+describe("the visit store", () => {
+  test("visits survive a restart: total, recent visits and the next count carry on", async (t) => {
+    const dir = tempDataDir(t);
+    const first = await startTestService(t, { dataDir: dir, nWorkers: 2 });
+    const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+    t.after(() => agent.destroy());
+    const n = 400;
+    const replies = await Promise.all(
+      range(1, n).map((i) =>
+        request(first.url, "/visit", {
+          method: "POST",
+          agent,
+          headers: { "content-type": "application/json", "user-agent": `shopper-agent/${i % 3}` },
+          body: JSON.stringify(
+            i % 2 === 0
+              ? { user_id: `user-${i}`, page_url: `https://shop.example/p/${i}`, referrer: "https://search.example/" }
+              : { user_id: `user-${i}`, page_url: "/sale", user_agent: "own agent", ip_address: "2001:db8::7" },
+          ),
+        }),
+      ),
+    );
+    assert.ok(replies.every((r) => r.status === 200));
+    assert.deepEqual(
+      replies.map((r) => r.json.visit_count).sort((a, b) => a - b),
+      range(1, n),
+    );
+    await first.stop();
+
+    assert.deepEqual(await storedCounts(dir), range(1, n), "every visit stored once");
+    const rows = await queryStore(
+      dir,
+      "SELECT visit_count, user_id, page_url, user_agent, ip_address, referrer FROM visits WHERE visit_count IN (1, 2) ORDER BY 1",
+    );
+    const byUser = new Map(replies.map((r, i) => [r.json.visit_count, i + 1]));
+    for (const [count, userId, pageUrl, userAgent, ip, referrer] of rows) {
+      const i = byUser.get(Number(count)) as number;
+      assert.equal(userId, `user-${i}`);
+      if (i % 2 === 0) {
+        assert.deepEqual(
+          [pageUrl, userAgent, ip, referrer],
+          [`https://shop.example/p/${i}`, `shopper-agent/${i % 3}`, "127.0.0.1", "https://search.example/"],
+        );
+      } else {
+        assert.deepEqual([pageUrl, userAgent, ip, referrer], ["/sale", "own agent", "2001:db8::7", null]);
+      }
+    }
+
+    const second = await startTestService(t, { dataDir: dir, nWorkers: 2 });
+    const stats = (await request(second.url, "/stats")).json;
+    assert.equal(stats.total_visits, n);
+    assert.equal(stats.recent_visits, n, "the visits of the last hour are still in the window");
+    assert.equal((await visit(second.url)).json.visit_count, n + 1);
+    const health = (await request(second.url, "/health")).json;
+    assert.equal(health.store.mode, "batch");
+    assert.equal(health.store.state, "ok");
+  });
+
+  test("full rings refuse visits with 503 and Retry-After, and count nothing they refused", async (t) => {
+    const dir = tempDataDir(t);
+    // A 64 KiB ring and a recorder that takes 400 ms per commit: a burst of 5 KB visits overflows.
+    const service = await startTestService(t, { dataDir: dir, nWorkers: 1, ringKiB: 64, commitDelayMs: 400 });
+    const agent = new Agent({ keepAlive: true, maxSockets: 40 });
+    t.after(() => agent.destroy());
+    const big = {
+      user_id: "burst",
+      page_url: `https://shop.example/${"x".repeat(2000)}`,
+      user_agent: "a".repeat(1024),
+      referrer: `https://r.example/${"y".repeat(2000)}`,
+    };
+    const replies = await Promise.all(range(1, 40).map(() => visit(service.url, big, agent)));
+    const ok = replies.filter((r) => r.status === 200);
+    const refused = replies.filter((r) => r.status === 503);
+    assert.equal(ok.length + refused.length, replies.length);
+    assert.ok(refused.length > 0, "some were refused");
+    assert.ok(ok.length >= 10, "what fits was accepted");
+    for (const r of refused) {
+      assert.equal(r.headers["retry-after"], "1");
+      assert.deepEqual(r.json, { detail: "Too many visits to store right now; retry shortly" });
+    }
+    assert.deepEqual(
+      ok.map((r) => r.json.visit_count).sort((a, b) => a - b),
+      range(1, ok.length),
+    );
+    assert.equal((await request(service.url, "/stats")).json.total_visits, ok.length);
+    await service.stop();
+    assert.deepEqual(await storedCounts(dir), range(1, ok.length));
+  });
+
+  test("strict durability answers every visit, and the store holds exactly the counts handed out", async (t) => {
+    const dir = tempDataDir(t);
+    const service = await startTestService(t, { dataDir: dir, nWorkers: 2, durability: "strict" });
+    const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+    t.after(() => agent.destroy());
+    const replies = await Promise.all(range(1, 500).map(() => visit(service.url, undefined, agent)));
+    assert.ok(replies.every((r) => r.status === 200));
+    const health = (await request(service.url, "/health")).json;
+    assert.equal(health.store.mode, "strict");
+    assert.equal(health.store.pending_bytes, 0, "nothing acknowledged is still waiting");
+    const metrics = (await request(service.url, "/metrics")).text;
+    assert.match(metrics, /^traffic_tracker_store_rows_total 500$/m, "every answer waited for its commit");
+    assert.match(metrics, /^traffic_tracker_store_up 1$/m);
+    const commits = Number(/^traffic_tracker_store_commits_total (\d+)$/m.exec(metrics)?.[1]);
+    assert.ok(commits >= 1 && commits < 500, `group commit: ${commits} commits for 500 visits`);
+    await service.stop();
+    assert.deepEqual(await storedCounts(dir), range(1, 500));
+  });
+
+  test("the client address is the peer, or the first X-Forwarded-For hop only when the proxy is trusted", async (t) => {
+    for (const trustProxy of [false, true]) {
+      const dir = tempDataDir(t);
+      const service = await startTestService(t, { dataDir: dir, nWorkers: 1, trustProxy });
+      const r = await request(service.url, "/visit", {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-forwarded-for": "203.0.113.9, 10.0.0.2" },
+        body: JSON.stringify({ user_id: "u", page_url: "/p" }),
+      });
+      assert.equal(r.status, 200);
+      await service.stop();
+      const [[ip, agent]] = (await queryStore(dir, "SELECT ip_address, user_agent FROM visits")) as [[string, unknown]];
+      assert.equal(ip, trustProxy ? "203.0.113.9" : "127.0.0.1");
+      assert.equal(agent, null, "no User-Agent header, none in the body: NULL");
+    }
+  });
+});

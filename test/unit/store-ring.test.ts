@@ -1,0 +1,164 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { Worker } from "node:worker_threads";
+import { ManualClock } from "../../src/counters/clock.js";
+import { createCounters } from "../../src/counters/layout.js";
+import { VisitCounter } from "../../src/counters/visit-counter.js";
+import { createRing, MIN_RING_BYTES, RingReader, RingWriter } from "../../src/store/ring.js";
+import { decodeVisit, VisitRecordWriter, type VisitRow } from "../../src/store/visit-record.js";
+
+const START = Date.UTC(2026, 10, 25, 10, 0, 0, 250);
+
+function counter() {
+  const clock = new ManualClock(START);
+  return { clock, counter: new VisitCounter(createCounters(START), 0, clock) };
+}
+
+function drain(reader: RingReader): VisitRow[] {
+  const rows: VisitRow[] = [];
+  const end = reader.read((offset) => rows.push(decodeVisit(reader.views, offset)));
+  reader.commit(end);
+  return rows;
+}
+
+const body = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+
+describe("visit ring", () => {
+  test("a record comes back with the body's fields, else the header's user agent and the peer address", () => {
+    const ring = createRing(MIN_RING_BYTES);
+    const { counter: c } = counter();
+    const writer = new VisitRecordWriter(ring);
+    assert.equal(writer.record(c, body({ user_id: "ü-1", page_url: "/a", referrer: "https://r" }), "UA/1 ✓", "::1"), 1);
+    assert.equal(
+      writer.record(
+        c,
+        body({ user_id: "u2", page_url: "/b", user_agent: "own", ip_address: "10.0.0.1", extra: [1] }),
+        undefined,
+        undefined,
+      ),
+      2,
+    );
+    const rows = drain(new RingReader(ring));
+    assert.deepEqual(
+      rows.map(({ tsMs: _, ...row }) => row),
+      [
+        {
+          visitCount: 1,
+          userId: "ü-1",
+          pageUrl: "/a",
+          userAgent: "UA/1 ✓",
+          ipAddress: "::1",
+          referrer: "https://r",
+        },
+        { visitCount: 2, userId: "u2", pageUrl: "/b", userAgent: "own", ipAddress: "10.0.0.1", referrer: null },
+      ],
+    );
+    assert.ok(
+      rows.every((r) => r.tsMs === START),
+      "stamped with the counter's refresh time",
+    );
+  });
+
+  test("a full ring refuses the record and counts nothing; a commit frees the space", () => {
+    const ring = createRing(MIN_RING_BYTES);
+    const { counter: c } = counter();
+    const writer = new VisitRecordWriter(ring);
+    const big = body({ user_id: "u", page_url: "x".repeat(8000) });
+    let accepted = 0;
+    while (writer.record(c, big, undefined, undefined) !== 0) accepted++;
+    assert.equal(accepted, 8, "64 KiB holds eight 8 KB records");
+    assert.equal(Number(c.record()), accepted + 1, "the refused visit took no number");
+    const reader = new RingReader(ring);
+    assert.equal(drain(reader).length, accepted);
+    assert.equal(writer.record(c, big, undefined, undefined), accepted + 2);
+  });
+
+  test("records wrap around the end of the ring in order, many times over", () => {
+    const ring = createRing(MIN_RING_BYTES);
+    const { counter: c } = counter();
+    const writer = new VisitRecordWriter(ring);
+    const reader = new RingReader(ring);
+    const seen: number[] = [];
+    let sizes = 0;
+    for (let i = 0; i < 5000; i++) {
+      sizes = (sizes * 7 + 13) % 3000;
+      const count = writer.record(c, body({ user_id: `u${i}`, page_url: "p".repeat(sizes + 1) }), "a", "b");
+      if (count === 0) {
+        for (const row of drain(reader)) seen.push(row.visitCount);
+        i--;
+      }
+    }
+    for (const row of drain(reader)) seen.push(row.visitCount);
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 5000 }, (_, i) => i + 1),
+    );
+  });
+
+  test("positions keep working across the 2^32 wrap of the byte counters", () => {
+    const ring = createRing(MIN_RING_BYTES);
+    const control = new Int32Array(ring, 0, 8);
+    const nearWrap = (2 ** 32 - 1000) | 0;
+    control[0] = nearWrap; // tail
+    control[1] = nearWrap; // head
+    const writer = new RingWriter(ring);
+    const reader = new RingReader(ring);
+    let published = 0;
+    for (let i = 0; i < 100; i++) {
+      const at = writer.reserve(200);
+      assert.ok(at >= 0);
+      writer.views.u32[at >>> 2] = 200;
+      writer.publish(200);
+      published++;
+      let read = 0;
+      reader.commit(reader.read(() => read++));
+      assert.equal(read, 1);
+    }
+    assert.equal(published, 100);
+  });
+
+  test("a consumer on another thread reads exactly what a producer publishes, under contention", async () => {
+    const ring = createRing(MIN_RING_BYTES);
+    const total = 20_000;
+    // Producer: a worker thread writing fixed-size records numbered 1..total, spinning when full.
+    const producer = new Worker(
+      `
+      const { workerData } = require("node:worker_threads");
+      const control = new Int32Array(workerData.ring, 0, 8);
+      const u32 = new Uint32Array(workerData.ring, 32);
+      const cap = workerData.ring.byteLength - 32;
+      let tail = 0;
+      for (let n = 1; n <= ${total}; n++) {
+        const size = 8 + (n % 5) * 8;
+        for (;;) {
+          const head = Atomics.load(control, 1) >>> 0;
+          const off = tail & (cap - 1);
+          const untilEnd = cap - off;
+          const need = untilEnd >= size ? size : untilEnd + size;
+          if (((tail - head) >>> 0) + need <= cap) {
+            if (untilEnd < size) { u32[off >>> 2] = 0xffffffff; tail = (tail + untilEnd) >>> 0; }
+            const at = tail & (cap - 1);
+            u32[at >>> 2] = size; u32[(at >>> 2) + 1] = n;
+            tail = (tail + size) >>> 0;
+            Atomics.store(control, 0, tail | 0);
+            break;
+          }
+        }
+      }`,
+      { eval: true, workerData: { ring } },
+    );
+    const reader = new RingReader(ring);
+    const got: number[] = [];
+    while (got.length < total) {
+      const end = reader.read((offset) => got.push(reader.views.u32[(offset >>> 2) + 1] as number));
+      reader.commit(end);
+      await new Promise((r) => setImmediate(r));
+    }
+    await new Promise((r) => producer.once("exit", r));
+    assert.equal(got.length, total);
+    assert.ok(
+      got.every((n, i) => n === i + 1),
+      "every record once, in order",
+    );
+  });
+});
