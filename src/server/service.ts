@@ -11,11 +11,13 @@ import {
   F_STORE_HEARTBEAT_MS,
   H_STATE,
   H_STORE_MODE,
+  H_STORE_STATE,
   MAX_WINDOW_SECONDS,
   NO_HISTORY,
   type SharedCounters,
   STATE_DRAINING,
   STATE_RUNNING,
+  STORE_FAILED,
   STORE_MODES,
 } from "../counters/layout.js";
 import { Sealer } from "../counters/sealer.js";
@@ -123,7 +125,7 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
   Atomics.store(counters.header, H_STATE, STATE_RUNNING);
 
   let stopping: Promise<void> | undefined;
-  if (recorder) watchStore(recorder, log, () => service.stop(), extras.onFatal);
+  if (recorder) watchStore(recorder, counters, log, () => service.stop(), extras.onFatal);
   const displayHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
   const service: Service = {
     port,
@@ -156,6 +158,7 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
 /** Logs the store's troubles; when it gives up, stops the service (the CLI then exits 1). */
 function watchStore(
   recorder: RecorderHost,
+  counters: SharedCounters,
   log: Logger,
   stop: () => Promise<void>,
   onFatal: ((message: string) => void) | undefined,
@@ -166,6 +169,8 @@ function watchStore(
   recorder.on("recovered", () => log.warn("visit store writes again: accepting visits"));
   recorder.on("warning", (message: string) => log.warn(`visit store: ${message}`));
   recorder.on("failed", (message: string, unstored: number) => {
+    // Also when the recorder thread itself died: workers refuse visits, strict answers waiting get 503.
+    Atomics.store(counters.header, H_STORE_STATE, STORE_FAILED);
     log.error("visit store failed for good: stopping the service", { error: message, unstored });
     onFatal?.(message);
     void stop();

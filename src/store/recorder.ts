@@ -203,17 +203,9 @@ function countRecords(reader: RingReader): number {
 
 function finish(): void {
   const unstored = unstoredRecords();
-  try {
-    if (unstored === 0) {
-      // Fold the WAL into the file so the next start opens quickly; best effort.
-      void store
-        .checkpoint()
-        .catch(() => {})
-        .finally(() => close(unstored));
-      return;
-    }
-  } catch {}
-  close(unstored);
+  // Fold the WAL into the file so the next start opens quickly (best effort, only when all is stored).
+  const checkpoint = unstored === 0 ? store.checkpoint().catch(() => {}) : Promise.resolve();
+  void checkpoint.finally(() => close(unstored));
 }
 
 function close(unstored: number): void {
