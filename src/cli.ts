@@ -95,6 +95,24 @@ function buildProgram(): Command {
         `how long a failing store is retried, visits refused, before the service stops (default: ${defaults.storeRetrySeconds})`,
       ),
     )
+    .addOption(
+      new Option(
+        "--live-max-connections <n>",
+        `GET /live WebSocket connections per thread; more get 503 (default: ${defaults.liveMaxConnections})`,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--live-idle-seconds <s>",
+        `close a /live connection silent this long, 8-960 (default: ${defaults.liveIdleSeconds})`,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--live-backpressure-kib <KiB>",
+        `drop a /live client once this much waits for it (default: ${defaults.liveBackpressureKiB})`,
+      ),
+    )
     .addHelpText("after", EXAMPLES)
     .exitOverride()
     .configureOutput({ writeOut: () => {}, writeErr: () => {} })
@@ -130,6 +148,9 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
     trustProxy?: boolean;
     ringKib?: string;
     storeRetrySeconds?: string;
+    liveMaxConnections?: string;
+    liveIdleSeconds?: string;
+    liveBackpressureKib?: string;
   }>();
   if (o.nWorkers !== undefined && o.threads !== undefined && o.nWorkers !== o.threads) {
     throw new ConfigError(`--n-workers ${o.nWorkers} and --threads ${o.threads} disagree: give one of them`);
@@ -140,6 +161,8 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
       : env[envName] !== undefined
         ? { text: env[envName] as string, from: envName }
         : undefined;
+  const flag = (name: string, value: string | undefined) =>
+    value !== undefined ? { text: value, from: name } : undefined;
   const raw: RawOptions = {
     nWorkers: pick(o.threads !== undefined ? "--threads" : "--n-workers", o.nWorkers ?? o.threads, "N_WORKERS"),
     port: pick("--port", o.port, "PORT"),
@@ -152,6 +175,9 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
     durability: pick("--durability", o.durability, "DURABILITY"),
     trustProxy: o.trustProxy === true,
     ringKiB: o.ringKib !== undefined ? { text: o.ringKib, from: "--ring-kib" } : undefined,
+    liveMaxConnections: flag("--live-max-connections", o.liveMaxConnections),
+    liveIdleSeconds: flag("--live-idle-seconds", o.liveIdleSeconds),
+    liveBackpressureKiB: flag("--live-backpressure-kib", o.liveBackpressureKib),
     storeRetrySeconds:
       o.storeRetrySeconds !== undefined ? { text: o.storeRetrySeconds, from: "--store-retry-seconds" } : undefined,
   };

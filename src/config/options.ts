@@ -3,6 +3,7 @@
  * messages, then frozen. The CLI and tests both go through `resolveConfig`.
  */
 import { availableParallelism } from "node:os";
+import type { LiveLimits } from "../live/live-feed.js";
 import type { Durability } from "../store/messages.js";
 import { MAX_RING_BYTES, MIN_RING_BYTES } from "../store/ring.js";
 
@@ -29,6 +30,8 @@ export interface Config {
   readonly ringBytes: number;
   /** How long a failing store is retried (visits refused meanwhile) before the service stops. */
   readonly storeRetryMs: number;
+  /** GET /live (WebSocket) limits, per worker thread. */
+  readonly live: LiveLimits;
 }
 
 export const defaults = Object.freeze({
@@ -47,6 +50,9 @@ export const defaults = Object.freeze({
   /** 4 MiB per worker: ~15,000 typical visits, a quarter second of one thread's peak. */
   ringKiB: 4096,
   storeRetrySeconds: 30,
+  liveMaxConnections: 10_000,
+  liveIdleSeconds: 120,
+  liveBackpressureKiB: 64,
 });
 
 /** `--data-dir` value that keeps everything in memory. */
@@ -73,6 +79,9 @@ export interface RawOptions {
   trustProxy?: boolean;
   ringKiB?: { text: string; from: string };
   storeRetrySeconds?: { text: string; from: string };
+  liveMaxConnections?: { text: string; from: string };
+  liveIdleSeconds?: { text: string; from: string };
+  liveBackpressureKiB?: { text: string; from: string };
 }
 
 function wholeNumber(raw: { text: string; from: string }, min: number, max: number): number {
@@ -130,6 +139,16 @@ export function resolveConfig(raw: RawOptions): Config {
     durability: raw.durability ? durability(raw.durability) : defaults.durability,
     trustProxy: raw.trustProxy ?? defaults.trustProxy,
     ringBytes: raw.ringKiB ? ringKiB(raw.ringKiB) * 1024 : defaults.ringKiB * 1024,
+    live: Object.freeze({
+      maxConnections: raw.liveMaxConnections
+        ? wholeNumber(raw.liveMaxConnections, 0, 1_000_000)
+        : defaults.liveMaxConnections,
+      // uWS counts idle time in 4 s steps and pings before it expires: 8 s is its floor, 960 s its ceiling.
+      idleSeconds: raw.liveIdleSeconds ? wholeNumber(raw.liveIdleSeconds, 8, 960) : defaults.liveIdleSeconds,
+      maxBackpressureBytes:
+        (raw.liveBackpressureKiB ? wholeNumber(raw.liveBackpressureKiB, 1, 65_536) : defaults.liveBackpressureKiB) *
+        1024,
+    }),
     storeRetryMs:
       (raw.storeRetrySeconds ? wholeNumber(raw.storeRetrySeconds, 1, 3600) : defaults.storeRetrySeconds) * 1000,
   });

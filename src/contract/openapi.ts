@@ -81,6 +81,33 @@ export function buildOpenApi(version: string): Record<string, unknown> {
           responses: { "200": { description: "Metrics", content: { "text/plain": { schema: { type: "string" } } } } },
         },
       },
+      "/live": {
+        get: {
+          summary: "Live count over a WebSocket",
+          operationId: "liveCount",
+          description: [
+            "Upgrade to a WebSocket (`ws://host/live`). The server sends a text frame on connect and whenever the numbers change, at most every 250 ms:",
+            '`{"type":"count","total_visits":1247,"recent_visits":310,"timeframe_hours":1,"current_time":"2026-11-25T10:30:00.123Z"}`',
+            "(`recent_visits` over the last hour). Clients send nothing: messages are ignored, one over 512 bytes closes the connection.",
+            "A client too slow to read is dropped once 64 KiB wait for it; a connection silent for 120 s (pings included) is closed.",
+            "Browsers: the same origin list as CORS applies (403 otherwise). `/widget.js` embeds it in any page.",
+          ].join(" "),
+          responses: {
+            "101": { description: "Switching to the WebSocket protocol" },
+            "403": { description: "Origin not in the allowed list" },
+            "503": { description: "This thread holds its maximum of live connections; retry after Retry-After" },
+          },
+        },
+      },
+      "/widget.js": {
+        get: {
+          summary: "Embeddable live counter script",
+          operationId: "widgetScript",
+          description:
+            'Put `<span id="count"></span><script src="https://host/widget.js" data-target="#count"></script>` on a page (any origin). Optional `data-field="recent_visits"`. Animates the count, reconnects with backoff, polls /stats when WebSockets are blocked.',
+          responses: { "200": { description: "JavaScript", content: { "application/javascript": {} } } },
+        },
+      },
     },
     components,
   };

@@ -3,6 +3,7 @@
  * Counting never goes through messages: only start-up, faults and shutdown.
  */
 
+import type { LiveLimits } from "../live/live-feed.js";
 import type { Durability } from "../store/messages.js";
 
 export interface WorkerConfig {
@@ -24,6 +25,8 @@ export interface WorkerConfig {
   readonly ring?: SharedArrayBuffer;
   readonly durability: Durability;
   readonly trustProxy: boolean;
+  /** GET /live limits, per thread. */
+  readonly live: LiveLimits;
 }
 
 export type ToWorker = { type: "drain" } | { type: "inject-fault" };

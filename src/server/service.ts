@@ -110,6 +110,7 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
       logFormat: config.dev ? "pretty" : "json",
       durability: config.durability,
       trustProxy: config.trustProxy,
+      live: config.live,
       ...(extras.clock ? { clock: extras.clock.buffer } : {}),
     },
     ...(recorder ? { rings: { open: () => recorder.openRing(), retire: (ring) => recorder.retireRing(ring) } } : {}),

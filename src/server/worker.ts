@@ -20,6 +20,8 @@ import { CorsPolicy } from "../http/cors.js";
 import { docsAssets } from "../http/docs.js";
 import { type AccessEntry, Responder } from "../http/respond.js";
 import { registerRoutes } from "../http/routes.js";
+import { registerLiveFeed } from "../live/live-feed.js";
+import { widgetAssets } from "../live/widget.js";
 import { createLogger } from "../log.js";
 import { RequestMetrics } from "../metrics/request-metrics.js";
 import { CommitWaiter } from "../store/commit-waiter.js";
@@ -53,14 +55,17 @@ const counter = new VisitCounter(counters, config.slot, clock);
 // Unref'd: it must not keep a draining worker alive.
 setInterval(() => counter.refreshSecond(), SECOND_REFRESH_MS).unref();
 const app = uws.App();
+const reader = new StatsReader(counters, clock);
+// Before the HTTP routes: the catch-all fallback must not shadow the WebSocket route.
+const live = registerLiveFeed(app, reader, cors, config.live);
 registerRoutes(app, {
   counters,
   counter,
-  reader: new StatsReader(counters, clock),
+  reader,
   cors,
   responder,
   openApiJson: JSON.stringify(buildOpenApi(config.version)),
-  assets: docsAssets(),
+  assets: new Map([...docsAssets(), ...widgetAssets()]),
   processMetrics: () => processRegistry.metrics(),
   faultRoute: config.allowFaultInjection,
   ...(config.ring
@@ -88,6 +93,7 @@ function drain(): void {
   if (draining) return;
   draining = true;
   responder.draining = true;
+  live.stop();
   if (listenSocket) uws.us_listen_socket_close(listenSocket);
   listenSocket = undefined;
   port.close();

@@ -24,6 +24,7 @@ export interface TestServiceOptions {
   /** The recorder sleeps this long before every commit. */
   commitDelayMs?: number;
   onFatal?: (message: string) => void;
+  liveMaxConnections?: number;
 }
 
 type Hooks = Pick<TestContext, "after"> | { after: (fn: () => Promise<void>) => void };
@@ -41,6 +42,9 @@ export async function startTestService(hooks: Hooks, options: TestServiceOptions
       ? { storeRetrySeconds: { text: String(options.storeRetrySeconds), from: "test" } }
       : {}),
     trustProxy: options.trustProxy ?? false,
+    ...(options.liveMaxConnections !== undefined
+      ? { liveMaxConnections: { text: String(options.liveMaxConnections), from: "test" } }
+      : {}),
   });
   const logs: string[] = [];
   const log: Logger = createLogger("json", (line) => logs.push(line));

@@ -113,7 +113,15 @@ describe("API documentation", () => {
     assert.equal(reply.status, 200);
     const doc = reply.json;
     assert.equal(doc.openapi, "3.1.0");
-    assert.deepEqual(Object.keys(doc.paths).sort(), ["/health", "/metrics", "/ready", "/stats", "/visit"]);
+    assert.deepEqual(Object.keys(doc.paths).sort(), [
+      "/health",
+      "/live",
+      "/metrics",
+      "/ready",
+      "/stats",
+      "/visit",
+      "/widget.js",
+    ]);
     const visitRequest = doc.components.schemas.VisitRequest;
     assert.deepEqual(visitRequest.required, ["user_id", "page_url"]);
     assert.equal(visitRequest.properties.user_id.maxLength, 256);

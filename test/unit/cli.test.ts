@@ -20,6 +20,7 @@ describe("parseArgs", () => {
         trustProxy: false,
         ringBytes: 4 * 1024 * 1024,
         storeRetryMs: 30_000,
+        live: { maxConnections: 10_000, idleSeconds: 120, maxBackpressureBytes: 65_536 },
       },
     );
   });
@@ -47,6 +48,11 @@ describe("parseArgs", () => {
     [["--no-persist", "--data-dir", ":memory:"], {}, { dataDir: null }],
     [["--trust-proxy", "--ring-kib", "64"], {}, { trustProxy: true, ringBytes: 65_536 }],
     [["--store-retry-seconds", "5"], {}, { storeRetryMs: 5000 }],
+    [
+      ["--live-max-connections", "50", "--live-idle-seconds", "30", "--live-backpressure-kib", "8"],
+      {},
+      { live: { maxConnections: 50, idleSeconds: 30, maxBackpressureBytes: 8192 } },
+    ],
   ];
   for (const [argv, env, expected] of ok) {
     test(`${argv.join(" ") || "(no flags)"} ${JSON.stringify(env)}`, () => {
@@ -93,6 +99,7 @@ describe("parseArgs", () => {
     [["--ring-kib", "100"], {}, '--ring-kib must be a power of two (KiB), like 1024 or 4096; got "100"'],
     [["--ring-kib", "32"], {}, '--ring-kib must be a whole number from 64 to 1048576, got "32"'],
     [["--store-retry-seconds", "0"], {}, '--store-retry-seconds must be a whole number from 1 to 3600, got "0"'],
+    [["--live-idle-seconds", "2"], {}, '--live-idle-seconds must be a whole number from 8 to 960, got "2"'],
     [["--bogus"], {}, "unknown option '--bogus'"],
     [["--port"], {}, "option '-p, --port <port>' argument missing"],
     [["serve"], {}, "too many arguments. Expected 0 arguments but got 1."],

@@ -1,0 +1,122 @@
+/**
+ * @module GET /live: a WebSocket feed of the public count. Each worker thread
+ * serves the connections it accepted: a timer reads the shared counters (no
+ * per-visit message between threads) and publishes to its subscribers when
+ * the numbers changed, at most every LIVE_INTERVAL_MS.
+ *
+ * Message (text frame, JSON), sent on connect and on every change:
+ *   {"type":"count","total_visits":1247,"recent_visits":310,"timeframe_hours":1,"current_time":"…Z"}
+ * Clients send nothing meaningful: messages are ignored; one over
+ * maxPayloadLength closes the connection. A client that cannot keep up is
+ * dropped once its backlog passes the backpressure limit (never buffered
+ * without bound).
+ */
+import type { TemplatedApp, us_socket_context_t, WebSocket } from "uWebSockets.js";
+import type { StatsReader } from "../counters/stats-reader.js";
+import type { CorsPolicy } from "../http/cors.js";
+
+export const LIVE_INTERVAL_MS = 250;
+const TOPIC = "live";
+/** recent_visits of the feed: the last hour, like /stats by default. */
+const WINDOW_SECONDS = 3600;
+/** Inbound frames larger than this close the connection (clients have nothing to say). */
+export const LIVE_MAX_INBOUND_BYTES = 512;
+
+export interface LiveLimits {
+  /** WebSocket connections one worker thread holds at most; more are refused (503). */
+  readonly maxConnections: number;
+  /** Seconds without any frame (pings included) before uWS closes a connection. */
+  readonly idleSeconds: number;
+  /** Bytes queued for one slow client before it is dropped. */
+  readonly maxBackpressureBytes: number;
+}
+
+export interface LiveFeed {
+  /** Open connections on this thread. */
+  readonly connections: () => number;
+  /** The worker drains: stop the timer and close every feed (1001 going away), so the thread can exit. */
+  stop(): void;
+}
+
+export function registerLiveFeed(
+  app: TemplatedApp,
+  reader: StatsReader,
+  cors: CorsPolicy,
+  limits: LiveLimits,
+): LiveFeed {
+  let connections = 0;
+  const open = new Set<WebSocket<unknown>>();
+  let stopped = false;
+  const message = () => {
+    const total = reader.totalVisits();
+    const recent = reader.recentVisits(WINDOW_SECONDS);
+    return { total, recent };
+  };
+  const frame = (total: number, recent: number) =>
+    `{"type":"count","total_visits":${total},"recent_visits":${recent},"timeframe_hours":1,"current_time":"${new Date().toISOString()}"}`;
+  let lastTotal = -1;
+  let lastRecent = -1;
+
+  app.ws("/live", {
+    maxPayloadLength: LIVE_MAX_INBOUND_BYTES,
+    idleTimeout: limits.idleSeconds,
+    maxBackpressure: limits.maxBackpressureBytes,
+    closeOnBackpressureLimit: 1,
+    sendPingsAutomatically: true,
+    upgrade: (res, req, context: us_socket_context_t) => {
+      const origin = req.getHeader("origin");
+      const key = req.getHeader("sec-websocket-key");
+      const protocol = req.getHeader("sec-websocket-protocol");
+      const extensions = req.getHeader("sec-websocket-extensions");
+      if (stopped || connections >= limits.maxConnections) {
+        res.writeStatus("503 Service Unavailable").writeHeader("Content-Type", "application/json");
+        res.writeHeader("Retry-After", "5").end('{"detail":"Too many live connections on this thread"}', true);
+        return;
+      }
+      // Browsers send Origin on a WebSocket too; the same list as CORS decides (none: not a browser).
+      if (origin !== "" && cors.allowOriginFor(origin) === undefined) {
+        res.writeStatus("403 Forbidden").writeHeader("Content-Type", "application/json");
+        res.end('{"detail":"Origin not allowed"}', true);
+        return;
+      }
+      connections++; // counted at upgrade so a burst cannot overshoot the limit
+      res.upgrade({}, key, protocol, extensions, context);
+    },
+    open: (ws: WebSocket<unknown>) => {
+      open.add(ws);
+      ws.subscribe(TOPIC);
+      const { total, recent } = message();
+      ws.send(frame(total, recent), false);
+    },
+    message: () => {
+      // Ignored: the feed is one-way.
+    },
+    close: (ws: WebSocket<unknown>) => {
+      open.delete(ws);
+      connections--;
+    },
+  });
+
+  const timer = setInterval(() => {
+    if (connections === 0) return;
+    const { total, recent } = message();
+    if (total === lastTotal && recent === lastRecent) return;
+    lastTotal = total;
+    lastRecent = recent;
+    app.publish(TOPIC, frame(total, recent), false);
+  }, LIVE_INTERVAL_MS);
+  timer.unref();
+
+  return {
+    connections: () => connections,
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+      for (const ws of [...open]) {
+        try {
+          ws.end(1001, "server shutting down");
+        } catch {}
+      }
+    },
+  };
+}

@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { Agent } from "node:http";
+import { connect } from "node:net";
+import { describe, test } from "node:test";
+import WebSocket from "ws";
+import { request, visit } from "../helpers/http.js";
+import { startTestService } from "../helpers/service.js";
+
+interface Count {
+  type: string;
+  total_visits: number;
+  recent_visits: number;
+}
+
+/** A /live client that keeps every message it received. */
+async function subscribe(base: string, origin?: string): Promise<{ ws: WebSocket; messages: Count[] }> {
+  const ws = new WebSocket(`${base.replace("http", "ws")}/live`, origin ? { origin } : {});
+  const messages: Count[] = [];
+  ws.on("message", (data) => messages.push(JSON.parse(String(data)) as Count));
+  await once(ws, "open");
+  return { ws, messages };
+}
+
+async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe("GET /live", () => {
+  test("200 clients spread over 2 threads all receive the new count after visits", async (t) => {
+    const service = await startTestService(t, { nWorkers: 2 });
+    const clients = await Promise.all(Array.from({ length: 200 }, () => subscribe(service.url)));
+    t.after(() => {
+      for (const c of clients) c.ws.terminate();
+    });
+    await until(() => clients.every((c) => c.messages.length >= 1));
+    assert.ok(clients.every((c) => c.messages[0]?.total_visits === 0 && c.messages[0]?.type === "count"));
+    const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+    t.after(() => agent.destroy());
+    await Promise.all(Array.from({ length: 50 }, () => visit(service.url, undefined, agent)));
+    await until(() => clients.every((c) => c.messages.at(-1)?.total_visits === 50));
+    assert.ok(clients.every((c) => c.messages.at(-1)?.recent_visits === 50));
+    // One update per change, not one per visit: at most every 250 ms.
+    assert.ok(
+      clients.every((c) => c.messages.length <= 1 + 4),
+      "updates are batched, not per visit",
+    );
+  });
+
+  test("garbage and oversized frames crash nothing; the thread keeps counting", async (t) => {
+    const service = await startTestService(t, { nWorkers: 1 });
+    const { ws } = await subscribe(service.url);
+    ws.send("hello?");
+    ws.send(Buffer.from([0, 1, 2, 255]));
+    ws.send("x".repeat(10_000)); // over the inbound limit: the server closes this connection
+    const [code] = (await once(ws, "close")) as [number];
+    // uWS 20.30 drops the connection (1006) rather than sending 1009; either way it is gone.
+    assert.ok(code === 1009 || code === 1006, `closed (${code})`);
+    // Raw garbage after a valid handshake: not even WebSocket framing.
+    const socket = connect(service.port, "127.0.0.1");
+    await once(socket, "connect");
+    socket.write(
+      "GET /live HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+    );
+    await once(socket, "data");
+    socket.write(Buffer.from("\xff\xff\xff\xff\xff\xff\xff\xffnot a frame at all", "latin1"));
+    await Promise.race([once(socket, "close"), new Promise((r) => setTimeout(r, 1000))]);
+    socket.destroy();
+    assert.equal((await visit(service.url)).json.visit_count, 1);
+    const again = await subscribe(service.url);
+    await until(() => again.messages.length >= 1);
+    assert.equal(again.messages[0]?.total_visits, 1);
+    again.ws.close();
+  });
+
+  test("a connection past the per-thread limit is refused with 503", async (t) => {
+    const service = await startTestService(t, { nWorkers: 1, liveMaxConnections: 2 });
+    const a = await subscribe(service.url);
+    const b = await subscribe(service.url);
+    t.after(() => {
+      a.ws.terminate();
+      b.ws.terminate();
+    });
+    const refused = new WebSocket(`${service.url.replace("http", "ws")}/live`);
+    const [, response] = (await once(refused, "unexpected-response")) as [unknown, { statusCode: number }];
+    assert.equal(response.statusCode, 503);
+    a.ws.close();
+    await once(a.ws, "close");
+    await new Promise((r) => setTimeout(r, 100));
+    const c = await subscribe(service.url);
+    c.ws.close();
+  });
+
+  test("origins outside the CORS list are refused; listed ones are served", async (t) => {
+    const service = await startTestService(t, { nWorkers: 1, corsOrigins: "https://shop.example" });
+    const ok = await subscribe(service.url, "https://shop.example");
+    ok.ws.close();
+    const bad = new WebSocket(`${service.url.replace("http", "ws")}/live`, { origin: "https://evil.example" });
+    const [, response] = (await once(bad, "unexpected-response")) as [unknown, { statusCode: number }];
+    assert.equal(response.statusCode, 403);
+  });
+
+  test("/widget.js and /widget are served for any origin", async (t) => {
+    const service = await startTestService(t, { nWorkers: 1 });
+    const js = await request(service.url, "/widget.js", { headers: { origin: "https://shop.example" } });
+    assert.equal(js.status, 200);
+    assert.match(String(js.headers["content-type"]), /^application\/javascript/);
+    assert.equal(js.headers["access-control-allow-origin"], "*");
+    assert.match(js.text, /new WebSocket\(liveUrl\)/);
+    const page = await request(service.url, "/widget");
+    assert.match(page.text, /<script src="\/widget\.js" data-target="#count"><\/script>/);
+  });
+});
