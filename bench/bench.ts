@@ -5,6 +5,7 @@
  */
 import { runAutocannon } from "./autocannon-run.js";
 import { coreWarnings, readEnvironment } from "./environment.js";
+import { openSubscribers } from "./live-subscribers.js";
 import { type BenchOptions, compareStore } from "./options.js";
 import { type BenchReport, compare, crossCheck, failuresOf, type ScenarioRun } from "./report.js";
 import type { RunResult } from "./run-result.js";
@@ -108,7 +109,35 @@ export async function runBench(options: BenchOptions, progress: Progress = stder
   };
 }
 
+/** The scenario, with its /live audience connected first when it is `live`. */
 async function measure(
+  target: Target,
+  s: Scenario,
+  threads: number,
+  round: number,
+  o: BenchOptions,
+  generator: "autocannon" | "wrk",
+  progress: Progress,
+): Promise<ScenarioRun> {
+  if (s.name !== "live") return measureLoad(target, s, threads, round, o, generator, progress);
+  progress(
+    `${s.name} · ${target.label}: opening ${o.liveSubscribers.toLocaleString("en-US")} /live subscribers`,
+    false,
+  );
+  const subscribers = await openSubscribers(target.url, o.liveSubscribers);
+  try {
+    const run = await measureLoad(target, s, threads, round, o, generator, progress);
+    const updates = subscribers.received();
+    progress(
+      `${s.name} · ${target.label}: ${subscribers.count.toLocaleString("en-US")} subscribers received ${updates.toLocaleString("en-US")} updates`,
+    );
+    return { ...run, liveSubscribers: subscribers.count, liveUpdates: updates };
+  } finally {
+    await subscribers.close();
+  }
+}
+
+async function measureLoad(
   target: Target,
   s: Scenario,
   threads: number,

@@ -5,7 +5,7 @@
 import { availableParallelism } from "node:os";
 import { Command, CommanderError, Option } from "commander";
 
-export const SCENARIOS = ["visit", "mixed", "stats", "spike"] as const;
+export const SCENARIOS = ["visit", "mixed", "stats", "spike", "live"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 export type Generator = "autocannon" | "wrk";
 /** How the bench starts traffic-tracker: --no-persist, or a fresh store with that durability. */
@@ -30,6 +30,8 @@ export interface BenchOptions {
   readonly minRatio: number | undefined;
   readonly generator: Generator;
   readonly timeoutSeconds: number;
+  /** Idle /live WebSocket subscribers during the live scenario. */
+  readonly liveSubscribers: number;
 }
 
 /** The generator takes about one core: leave it one by default. */
@@ -44,7 +46,8 @@ Starts traffic-tracker (or targets --url), waits for /health, warms up, runs the
 scenarios and checks that total_visits grew by exactly the 2xx visits counted.
 
 Scenarios: visit (POST /visit, varied bodies), mixed (90% visit, 10% stats),
-           stats (GET /stats, windows 0.1 h to 168 h), spike (idle to 4x connections at once)
+           stats (GET /stats, windows 0.1 h to 168 h), spike (idle to 4x connections at once),
+           live (POST /visit while --live-subscribers idle WebSockets listen on /live)
 
 Examples:
   $ npm run bench                                    # every scenario, 10 s each
@@ -103,6 +106,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       new Option("-g, --generator <name>", "load generator").choices(["autocannon", "wrk"]).default("autocannon"),
     )
     .addOption(new Option("--timeout <seconds>", "per-request timeout").default("10"))
+    .addOption(
+      new Option("--live-subscribers <n>", "idle /live WebSockets held open during the live scenario").default("5000"),
+    )
     .addHelpText("after", USAGE)
     .exitOverride()
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: () => {} })
@@ -171,6 +177,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     minRatio,
     generator: o.generator as Generator,
     timeoutSeconds: positiveInt(String(o.timeout), "--timeout", 600),
+    liveSubscribers: positiveInt(String(o.liveSubscribers), "--live-subscribers", 100_000),
   });
 }
 

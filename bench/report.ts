@@ -28,6 +28,9 @@ export interface ScenarioRun {
   readonly crossCheck: CrossCheck;
   /** Server process CPU (all its threads, user + system) per request, in µs; only for servers the bench started. */
   readonly serverCpuMicrosPerRequest?: number;
+  /** live scenario: idle /live subscribers held open, and the updates they received in all. */
+  readonly liveSubscribers?: number;
+  readonly liveUpdates?: number;
 }
 
 export interface Comparison {

@@ -80,6 +80,13 @@ export function scenario(name: ScenarioName): Scenario {
         requests: STATS_WINDOWS.map(statsRequest),
         connectionFactor: 1,
       };
+    case "live":
+      return {
+        name,
+        description: "POST /visit, 16 varied bodies, while idle WebSockets listen on /live (the widget's audience)",
+        requests: visits,
+        connectionFactor: 1,
+      };
     case "spike":
       return {
         name,

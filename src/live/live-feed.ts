@@ -4,6 +4,10 @@
  * per-visit message between threads) and publishes to its subscribers when
  * the numbers changed, at most every LIVE_INTERVAL_MS.
  *
+ * A client that stops reading is dropped: it no longer answers uWS's pings, so
+ * the idle timeout closes it (its backlog is at most idle time × 600 B/s); one
+ * whose backlog still passes the backpressure limit is closed at the next sweep.
+ *
  * Message (text frame, JSON), sent on connect and on every change:
  *   {"type":"count","total_visits":1247,"recent_visits":310,"timeframe_hours":1,"current_time":"…Z"}
  * Clients send nothing meaningful: messages are ignored; one over
@@ -21,6 +25,8 @@ const TOPIC = "live";
 const WINDOW_SECONDS = 3600;
 /** Inbound frames larger than this close the connection (clients have nothing to say). */
 export const LIVE_MAX_INBOUND_BYTES = 512;
+/** How often slow subscribers are looked for (a getBufferedAmount call per connection). */
+const SWEEP_MS = 1000;
 
 export interface LiveLimits {
   /** WebSocket connections one worker thread holds at most; more are refused (503). */
@@ -97,6 +103,19 @@ export function registerLiveFeed(
     },
   });
 
+  // Past maxBackpressure uWS drops a subscriber's messages rather than queue them, so its backlog
+  // hovers near the limit. A backlog over half the limit at a sweep means the client is not
+  // reading: hang up, so its memory is freed now and its widget reconnects to a fresh count.
+  const sweep = setInterval(() => {
+    for (const ws of open) {
+      if (ws.getBufferedAmount() > limits.maxBackpressureBytes / 2) {
+        open.delete(ws);
+        ws.close();
+      }
+    }
+  }, SWEEP_MS);
+  sweep.unref();
+
   const timer = setInterval(() => {
     if (connections === 0) return;
     const { total, recent } = message();
@@ -112,6 +131,7 @@ export function registerLiveFeed(
     stop: () => {
       stopped = true;
       clearInterval(timer);
+      clearInterval(sweep);
       for (const ws of [...open]) {
         try {
           ws.end(1001, "server shutting down");

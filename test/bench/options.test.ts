@@ -10,7 +10,8 @@ describe("bench options", () => {
     assert.equal(o.warmupMs, 2_000);
     assert.equal(o.pipelining, 1);
     assert.deepEqual(o.threads, [defaultThreads()]);
-    assert.deepEqual(o.scenarios, ["visit", "mixed", "stats", "spike"]);
+    assert.deepEqual(o.scenarios, ["visit", "mixed", "stats", "spike", "live"]);
+    assert.equal(o.liveSubscribers, 5000);
     assert.equal(o.generator, "autocannon");
     assert.equal(o.compare, undefined);
     assert.equal(o.store, "batch", "the store npm start runs");
@@ -68,7 +69,7 @@ describe("bench options", () => {
     [["--duration", "0s"], '--duration must be a duration like 10s, 500ms or 1m, got "0s"'],
     [["--connections", "0"], '--connections must be a whole number from 1 to 100000, got "0"'],
     [["--threads", "1,x"], '--threads must be a whole number from 1 to 256, got "x"'],
-    [["--scenario", "visit,burst"], '--scenario: unknown "burst" (choose from visit, mixed, stats, spike)'],
+    [["--scenario", "visit,burst"], '--scenario: unknown "burst" (choose from visit, mixed, stats, spike, live)'],
     [["--min-ratio", "0.9"], "--min-ratio needs --compare"],
     [["--store", "disk"], '--store must be one of memory, batch, strict, got "disk"'],
     [["--compare", "batch"], "--compare batch would measure the same thing as --store batch"],

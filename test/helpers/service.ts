@@ -25,6 +25,7 @@ export interface TestServiceOptions {
   commitDelayMs?: number;
   onFatal?: (message: string) => void;
   liveMaxConnections?: number;
+  liveIdleSeconds?: number;
 }
 
 type Hooks = Pick<TestContext, "after"> | { after: (fn: () => Promise<void>) => void };
@@ -42,6 +43,9 @@ export async function startTestService(hooks: Hooks, options: TestServiceOptions
       ? { storeRetrySeconds: { text: String(options.storeRetrySeconds), from: "test" } }
       : {}),
     trustProxy: options.trustProxy ?? false,
+    ...(options.liveIdleSeconds !== undefined
+      ? { liveIdleSeconds: { text: String(options.liveIdleSeconds), from: "test" } }
+      : {}),
     ...(options.liveMaxConnections !== undefined
       ? { liveMaxConnections: { text: String(options.liveMaxConnections), from: "test" } }
       : {}),

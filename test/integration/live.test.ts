@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { Agent } from "node:http";
 import { connect } from "node:net";
 import { describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { request, visit } from "../helpers/http.js";
 import { startTestService } from "../helpers/service.js";
@@ -75,6 +77,37 @@ describe("GET /live", () => {
     await until(() => again.messages.length >= 1);
     assert.equal(again.messages[0]?.total_visits, 1);
     again.ws.close();
+  });
+
+  test("a client that stops reading is dropped; one that reads keeps its feed", async (t) => {
+    // A client that does not read cannot answer uWS's pings either: the idle timeout (8 s here) hangs up.
+    const service = await startTestService(t, { nWorkers: 1, liveIdleSeconds: 8 });
+    const healthy = await subscribe(service.url);
+    t.after(() => healthy.ws.terminate());
+    const script = fileURLToPath(new URL("../fixtures/slow_ws_client.py", import.meta.url));
+    const slow = spawn("python3", [script, String(service.port), "14"], { stdio: ["ignore", "pipe", "inherit"] });
+    let said = "";
+    slow.stdout.on("data", (c) => (said += c));
+    const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+    t.after(() => agent.destroy());
+    let running = true;
+    // Keep the count moving, so the feed has something to send all along.
+    const traffic = (async () => {
+      while (running) {
+        await visit(service.url, undefined, agent);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    const [code] = (await once(slow, "exit")) as [number];
+    running = false;
+    await traffic;
+    assert.equal(code, 0);
+    const [upgraded, verdict] = said.trim().split("\n");
+    assert.equal(upgraded, "upgraded");
+    assert.match(verdict ?? "", /^closed \d+$/, `the silent client was not dropped: ${said}`);
+    const total = (await request(service.url, "/stats")).json.total_visits;
+    await until(() => healthy.messages.at(-1)?.total_visits === total);
+    assert.equal(healthy.ws.readyState, WebSocket.OPEN, "a client that reads (and answers pings) keeps its feed");
   });
 
   test("a connection past the per-thread limit is refused with 503", async (t) => {
