@@ -23,7 +23,7 @@ export interface Exchange {
   done: boolean;
   /** Route label index for the metrics (see METRIC_ROUTES). */
   route: number;
-  /** performance.now() when the request arrived. */
+  /** From Responder.start(): when the request arrived, or NOT_TIMED (latency is sampled). */
   startedAt: number;
 }
 
@@ -51,6 +51,11 @@ export class Responder {
   private readonly accessLogRate: number;
   private readonly accessLog: ((entry: AccessEntry) => void) | undefined;
 
+  /** When a request arrives: the value for Exchange.startedAt (timed for a sample of requests). */
+  start(): number {
+    return this.metrics ? this.metrics.start() : -1;
+  }
+
   constructor(options: ResponderOptions) {
     this.cors = options.cors;
     this.metrics = options.metrics;
@@ -71,7 +76,7 @@ export class Responder {
     ex.done = true;
     this.metrics?.observe(ex.route, status, ex.startedAt);
     // Sampled, and off by default: nothing is logged per request unless the operator asks.
-    if (this.accessLogRate > 0 && Math.random() < this.accessLogRate) {
+    if (this.accessLogRate > 0 && ex.startedAt >= 0 && Math.random() < this.accessLogRate) {
       this.accessLog?.({
         route: METRIC_ROUTES[ex.route] ?? "other",
         status: status.slice(0, 3),

@@ -60,7 +60,7 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps): void {
     aborted: false,
     done: false,
     route,
-    startedAt: performance.now(),
+    startedAt: responder.start(),
   });
   const R = {
     stats: routeIndex("/stats"),

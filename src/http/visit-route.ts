@@ -105,7 +105,7 @@ export function visitHandler(
       aborted: false,
       done: false,
       route: VISIT_ROUTE,
-      startedAt: performance.now(),
+      startedAt: responder.start(),
       res,
       length: 0,
       parts: undefined,

@@ -29,19 +29,39 @@ function statusIndex(statusLine: string): number {
   return index;
 }
 
+/**
+ * Latency is timed on 1 request in this many per thread (every request is
+ * counted). On VMs where a clock read is a system call, timing every request
+ * cost ≈ 1.2 µs of its ≈ 17 µs; a 1-in-8 sample keeps the histogram's shape.
+ */
+export const LATENCY_SAMPLE_EVERY = 8;
+/** `startedAt` of a request that is not timed. */
+export const NOT_TIMED = -1;
+
 export class RequestMetrics {
   private readonly counters: SharedCounters;
   private readonly slot: number;
+  private readonly sampleMask: number;
+  private seen = 0;
 
-  constructor(counters: SharedCounters, slot: number) {
+  /** `sampleEvery`: a power of two; 1 times every request (as access logging needs). */
+  constructor(counters: SharedCounters, slot: number, sampleEvery = LATENCY_SAMPLE_EVERY) {
+    if (!Number.isInteger(Math.log2(sampleEvery))) throw new RangeError("sampleEvery must be a power of two");
     this.counters = counters;
     this.slot = slot;
+    this.sampleMask = sampleEvery - 1;
   }
 
-  /** One answered request: `startedAt` is performance.now() when it arrived. */
+  /** Call when a request arrives: its start time if this one is timed, else NOT_TIMED. */
+  start(): number {
+    return (this.seen++ & this.sampleMask) === 0 ? performance.now() : NOT_TIMED;
+  }
+
+  /** One answered request; `startedAt` comes from start(). */
   observe(route: number, statusLine: string, startedAt: number): void {
     const { requests, latency, latencySums } = this.counters;
     Atomics.add(requests, requestCell(this.slot, route, statusIndex(statusLine)), 1);
+    if (startedAt === NOT_TIMED) return;
     const ms = performance.now() - startedAt;
     let bucket = 0;
     while (bucket < LATENCY_BUCKETS_MS.length && ms > (LATENCY_BUCKETS_MS[bucket] as number)) bucket++;

@@ -38,7 +38,8 @@ const { uws } = loadUws();
 const counters = viewCounters(config.counters);
 const clock: Clock = config.clock ? new SharedManualClock(config.clock) : systemClock;
 const cors = new CorsPolicy(config.corsOrigins);
-const metrics = new RequestMetrics(counters, config.slot);
+// Access logs report every logged request's time, so with them on, every request is timed.
+const metrics = new RequestMetrics(counters, config.slot, config.accessLogRate > 0 ? 1 : undefined);
 // Access logs are sampled and off by default; they go out through pino like every other line.
 const accessLogger = config.accessLogRate > 0 ? createLogger(config.logFormat) : undefined;
 const responder = new Responder({

@@ -57,7 +57,8 @@ describe("GET /metrics", () => {
     assert.equal(delta('traffic_tracker_requests_total{route="/visit",status="200"}'), 7);
     assert.equal(delta('traffic_tracker_requests_total{route="/visit",status="422"}'), 3);
     assert.equal(delta('traffic_tracker_requests_total{route="other",status="404"}'), 2);
-    assert.equal(delta('traffic_tracker_request_duration_seconds_count{route="/visit"}'), 10);
+    // Latency is timed on 1 request in 8 per thread (see request-metrics unit tests); counts are exact.
+    assert.ok(delta('traffic_tracker_request_duration_seconds_count{route="/visit"}') <= 10);
     assert.equal(
       value(now, 'traffic_tracker_request_duration_seconds_bucket{route="/visit",le="+Inf"}'),
       value(now, 'traffic_tracker_request_duration_seconds_count{route="/visit"}'),
