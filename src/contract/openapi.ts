@@ -94,6 +94,7 @@ export function buildOpenApi(version: string): Record<string, unknown> {
           ].join(" "),
           responses: {
             "101": { description: "Switching to the WebSocket protocol" },
+            "426": error("A plain GET, without Upgrade: websocket"),
             "403": { description: "Origin not in the allowed list" },
             "503": { description: "This thread holds its maximum of live connections; retry after Retry-After" },
           },

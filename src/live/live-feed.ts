@@ -113,6 +113,12 @@ export function registerLiveFeed(
     },
   });
 
+  // A plain GET (no Upgrade header) falls through uWS's WebSocket route to here: say what /live is.
+  app.get("/live", (res) => {
+    res.writeStatus("426 Upgrade Required").writeHeader("Content-Type", "application/json");
+    res.writeHeader("Upgrade", "websocket").end('{"detail":"/live is a WebSocket: connect with Upgrade: websocket"}');
+  });
+
   // Past maxBackpressure uWS drops a subscriber's messages rather than queue them, so its backlog
   // hovers near the limit. A backlog over half the limit at a sweep means the client is not
   // reading: hang up, so its memory is freed now and its widget reconnects to a fresh count.

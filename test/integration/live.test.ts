@@ -137,6 +137,14 @@ describe("GET /live", () => {
     assert.equal(response.statusCode, 403);
   });
 
+  test("a plain GET /live (no Upgrade) is told to upgrade: 426", async (t) => {
+    const service = await startTestService(t, { nWorkers: 1 });
+    const r = await request(service.url, "/live");
+    assert.equal(r.status, 426);
+    assert.equal(r.headers.upgrade, "websocket");
+    assert.deepEqual(r.json, { detail: "/live is a WebSocket: connect with Upgrade: websocket" });
+  });
+
   test("/widget.js and /widget are served for any origin", async (t) => {
     const service = await startTestService(t, { nWorkers: 1 });
     const js = await request(service.url, "/widget.js", { headers: { origin: "https://shop.example" } });
