@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
+import { Agent } from "node:http";
 import { connect } from "node:net";
 import { after, describe, test } from "node:test";
 import { createLogger, prettyLine } from "../../src/log.js";
@@ -44,8 +45,19 @@ const scrape = async () => {
 };
 const value = (m: Map<string, number>, key: string) => m.get(key) ?? 0;
 
+/** 16 visits on one keep-alive connection (one thread): at least two of them are timed (1 in 8). */
+async function timedVisits(): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    for (let i = 0; i < 16; i++) assert.equal((await visit(service.url, undefined, agent)).status, 200);
+  } finally {
+    agent.destroy();
+  }
+}
+
 describe("GET /metrics", () => {
   test("is valid exposition text, and its counters move exactly with traffic", async () => {
+    await timedVisits();
     const before = await scrape();
     for (let i = 0; i < 7; i++) assert.equal((await visit(service.url)).status, 200);
     for (let i = 0; i < 3; i++)
@@ -72,6 +84,7 @@ describe("GET /metrics", () => {
   });
 
   test("histogram buckets are cumulative", async () => {
+    await timedVisits();
     const m = await scrape();
     const buckets = [...m.entries()].filter(([k]) =>
       k.startsWith('traffic_tracker_request_duration_seconds_bucket{route="/visit"'),
