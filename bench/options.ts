@@ -4,12 +4,13 @@
  */
 import { availableParallelism } from "node:os";
 import { Command, CommanderError, Option } from "commander";
+import { STORE_MODES } from "../src/counters/layout.js";
 
 export const SCENARIOS = ["visit", "mixed", "stats", "spike", "live"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 export type Generator = "autocannon" | "wrk";
 /** How the bench starts traffic-tracker: --no-persist, or a fresh store with that durability. */
-export const STORE_MODES = ["memory", "batch", "strict"] as const;
+export { STORE_MODES };
 export type StoreMode = (typeof STORE_MODES)[number];
 
 export interface BenchOptions {

@@ -57,8 +57,7 @@ export const STATE_DRAINING = 2;
 export const F_START_MS = 0;
 /** Wall-clock ms of relative second 0 (whole second). */
 export const F_EPOCH_MS = 1;
-/** Visits counted before this start (restored from the store). */
-export const F_BASE_TOTAL = 2;
+// Slot 2 is free (it held the restored total before history went into `sums`).
 // Written by the recorder thread only (single writer; readers tolerate a torn moment between fields).
 /** Wall-clock ms of the recorder's last loop: a stale value means it is stuck. */
 export const F_STORE_HEARTBEAT_MS = 3;
@@ -175,7 +174,6 @@ export function createCounters(startMs: number, history: CounterHistory = NO_HIS
   counters.total[0] = BigInt(history.total);
   counters.times[F_START_MS] = startMs;
   counters.times[F_EPOCH_MS] = Math.floor(startMs / 1000) * 1000;
-  counters.times[F_BASE_TOTAL] = history.total;
   seedHistory(counters, history);
   return counters;
 }

@@ -5,7 +5,7 @@
 import type { HttpResponse } from "uWebSockets.js";
 import type { ApiError } from "../contract/errors.js";
 import { METRIC_ROUTES } from "../counters/layout.js";
-import type { RequestMetrics } from "../metrics/request-metrics.js";
+import { NOT_TIMED, type RequestMetrics } from "../metrics/request-metrics.js";
 import type { CorsPolicy } from "./cors.js";
 
 export const JSON_TYPE = "application/json";
@@ -53,7 +53,7 @@ export class Responder {
 
   /** When a request arrives: the value for Exchange.startedAt (timed for a sample of requests). */
   start(): number {
-    return this.metrics ? this.metrics.start() : -1;
+    return this.metrics ? this.metrics.start() : NOT_TIMED;
   }
 
   constructor(options: ResponderOptions) {

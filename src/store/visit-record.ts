@@ -10,7 +10,7 @@
  *   32 body, User-Agent, client address
  */
 import type { VisitCounter } from "../counters/visit-counter.js";
-import { type RingViews, RingWriter } from "./ring.js";
+import { alignUp, type RingViews, RingWriter } from "./ring.js";
 
 const HEADER_BYTES = 32;
 const NONE = 0xffff;
@@ -65,7 +65,7 @@ export class VisitRecordWriter {
       at += ipBytes;
     }
     const size = at - offset;
-    u32[offset >>> 2] = (size + 7) & ~7;
+    u32[offset >>> 2] = alignUp(size);
     u32[(offset >>> 2) + 1] = body.byteLength;
     u16[(offset >>> 1) + 12] = uaBytes;
     u16[(offset >>> 1) + 13] = ipBytes;

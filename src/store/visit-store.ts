@@ -186,11 +186,12 @@ export class VisitStore {
     return { total: Number(totals?.[0] ?? 0), rows: Number(totals?.[1] ?? 0), seconds };
   }
 
-  /** Adds one row to the open batch (nothing is stored until `commit`). */
+  /** Opens a batch (an Appender) if none is open. */
   async prepare(): Promise<void> {
     this.appender ??= await this.connection.createAppender("visits");
   }
 
+  /** Adds one row to the open batch (nothing is stored until `commit`). */
   append(row: VisitRow): void {
     const a = this.appender;
     if (!a) throw new Error("VisitStore.append before prepare()");
