@@ -56,7 +56,12 @@ export async function runBench(options: BenchOptions, progress: Progress = stder
     const againstStore = compareStore(options.compare);
     const primary = options.url
       ? await externalTarget("target", options.url)
-      : await startService(threads, options.store, againstStore ? `traffic-tracker (${options.store})` : undefined);
+      : await startService(
+          threads,
+          options.store,
+          againstStore ? `traffic-tracker (${options.store})` : undefined,
+          options.serverArgs,
+        );
     let secondary: Target | undefined;
     try {
       if (options.compare) {
@@ -64,7 +69,7 @@ export async function runBench(options: BenchOptions, progress: Progress = stder
           options.compare === "baseline"
             ? await startBaseline(threads)
             : againstStore
-              ? await startService(threads, againstStore, `traffic-tracker (${againstStore})`)
+              ? await startService(threads, againstStore, `traffic-tracker (${againstStore})`, options.serverArgs)
               : await externalTarget("compare", options.compare);
       }
       labels = secondary ? [primary.label, secondary.label] : undefined;

@@ -33,6 +33,8 @@ export interface BenchOptions {
   readonly timeoutSeconds: number;
   /** Idle /live WebSocket subscribers during the live scenario. */
   readonly liveSubscribers: number;
+  /** Extra command-line arguments for every traffic-tracker the bench starts. */
+  readonly serverArgs: readonly string[];
 }
 
 /** The generator takes about one core: leave it one by default. */
@@ -110,6 +112,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     .addOption(
       new Option("--live-subscribers <n>", "idle /live WebSockets held open during the live scenario").default("5000"),
     )
+    .addOption(
+      new Option(
+        "--server-args <args>",
+        'extra arguments for every traffic-tracker the bench starts, space-separated (e.g. "--journal-defer-mib 0")',
+      ).default(""),
+    )
     .addHelpText("after", USAGE)
     .exitOverride()
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: () => {} })
@@ -179,6 +187,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     generator: o.generator as Generator,
     timeoutSeconds: positiveInt(String(o.timeout), "--timeout", 600),
     liveSubscribers: positiveInt(String(o.liveSubscribers), "--live-subscribers", 100_000),
+    serverArgs: Object.freeze(String(o.serverArgs).split(" ").filter(Boolean)),
   });
 }
 

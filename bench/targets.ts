@@ -86,7 +86,12 @@ async function stopChild(child: ChildProcess): Promise<void> {
  * there is no build. A persistent store gets a fresh temporary --data-dir,
  * removed when the target stops.
  */
-export async function startService(threads: number, store: StoreMode, label = "traffic-tracker"): Promise<Target> {
+export async function startService(
+  threads: number,
+  store: StoreMode,
+  label = "traffic-tracker",
+  extraArgs: readonly string[] = [],
+): Promise<Target> {
   const built = new URL("dist/src/cli.js", root);
   const entry = existsSync(built)
     ? [fileURLToPath(built)]
@@ -96,12 +101,12 @@ export async function startService(threads: number, store: StoreMode, label = "t
   try {
     const target = await startProcess(
       label,
-      [...entry, "--host", "127.0.0.1", "--port", "0", "--n-workers", String(threads), ...storeArgs],
+      [...entry, "--host", "127.0.0.1", "--port", "0", "--n-workers", String(threads), ...storeArgs, ...extraArgs],
       true,
     );
     return {
       ...target,
-      description: `${target.description}, store: ${store}${dataDir ? ` in ${dataDir}` : ""}`,
+      description: `${target.description}, store: ${store}${dataDir ? ` in ${dataDir}` : ""}${extraArgs.length > 0 ? `, ${extraArgs.join(" ")}` : ""}`,
       stop: async () => {
         await target.stop();
         if (dataDir) rmSync(dataDir, { recursive: true, force: true });

@@ -97,6 +97,12 @@ function buildProgram(): Command {
     )
     .addOption(
       new Option(
+        "--journal-defer-mib <MiB>",
+        `journal backlog up to which DuckDB imports wait for idle CPU; 0: import every second (default: ${defaults.journalDeferMiB})`,
+      ),
+    )
+    .addOption(
+      new Option(
         "--live-max-connections <n>",
         `GET /live WebSocket connections per thread; more get 503 (default: ${defaults.liveMaxConnections})`,
       ),
@@ -148,6 +154,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
     trustProxy?: boolean;
     ringKib?: string;
     storeRetrySeconds?: string;
+    journalDeferMib?: string;
     liveMaxConnections?: string;
     liveIdleSeconds?: string;
     liveBackpressureKib?: string;
@@ -175,6 +182,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
     durability: pick("--durability", o.durability, "DURABILITY"),
     trustProxy: o.trustProxy === true,
     ringKiB: o.ringKib !== undefined ? { text: o.ringKib, from: "--ring-kib" } : undefined,
+    journalDeferMiB: flag("--journal-defer-mib", o.journalDeferMib),
     liveMaxConnections: flag("--live-max-connections", o.liveMaxConnections),
     liveIdleSeconds: flag("--live-idle-seconds", o.liveIdleSeconds),
     liveBackpressureKiB: flag("--live-backpressure-kib", o.liveBackpressureKib),

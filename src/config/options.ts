@@ -30,6 +30,8 @@ export interface Config {
   readonly ringBytes: number;
   /** How long a failing store is retried (visits refused meanwhile) before the service stops. */
   readonly storeRetryMs: number;
+  /** Journal backlog (bytes) up to which DuckDB imports wait for idle CPU; 0 imports at once. */
+  readonly journalDeferBytes: number;
   /** GET /live (WebSocket) limits, per worker thread. */
   readonly live: LiveLimits;
 }
@@ -50,6 +52,8 @@ export const defaults = Object.freeze({
   /** 4 MiB per worker: ~15,000 typical visits, a quarter second of one thread's peak. */
   ringKiB: 4096,
   storeRetrySeconds: 30,
+  /** 512 MiB of journal ≈ 2.5 million visits: a spike of ~50 s at one box's peak before imports compete with it. */
+  journalDeferMiB: 512,
   liveMaxConnections: 10_000,
   liveIdleSeconds: 120,
   liveBackpressureKiB: 64,
@@ -79,6 +83,7 @@ export interface RawOptions {
   trustProxy?: boolean;
   ringKiB?: { text: string; from: string };
   storeRetrySeconds?: { text: string; from: string };
+  journalDeferMiB?: { text: string; from: string };
   liveMaxConnections?: { text: string; from: string };
   liveIdleSeconds?: { text: string; from: string };
   liveBackpressureKiB?: { text: string; from: string };
@@ -151,6 +156,8 @@ export function resolveConfig(raw: RawOptions): Config {
     }),
     storeRetryMs:
       (raw.storeRetrySeconds ? wholeNumber(raw.storeRetrySeconds, 1, 3600) : defaults.storeRetrySeconds) * 1000,
+    journalDeferBytes:
+      (raw.journalDeferMiB ? wholeNumber(raw.journalDeferMiB, 0, 1_048_576) : defaults.journalDeferMiB) * 1024 * 1024,
   });
 }
 

@@ -82,6 +82,8 @@ export interface StoreHealth {
   lag_ms?: number;
   /** Bytes of accepted visits waiting in the rings for their commit. */
   pending_bytes?: number & tags.Type<"uint64">;
+  /** Bytes of committed visits in the journal, not yet moved into DuckDB (normally under a second's worth). */
+  journal_bytes?: number & tags.Type<"uint64">;
   /** Since the recorder thread last ran, ms (over 5000: stuck, and unhealthy). */
   heartbeat_age_ms?: number;
 }

@@ -57,7 +57,8 @@ export const STATE_DRAINING = 2;
 export const F_START_MS = 0;
 /** Wall-clock ms of relative second 0 (whole second). */
 export const F_EPOCH_MS = 1;
-// Slot 2 is free (it held the restored total before history went into `sums`).
+/** Bytes of visits in the journal, committed and not yet moved into DuckDB (recorder thread). */
+export const F_STORE_JOURNAL_BYTES = 2;
 // Written by the recorder thread only (single writer; readers tolerate a torn moment between fields).
 /** Wall-clock ms of the recorder's last loop: a stale value means it is stuck. */
 export const F_STORE_HEARTBEAT_MS = 3;

@@ -357,6 +357,11 @@ export const schemas = {
                         minimum: 0,
                         description: "Bytes of accepted visits waiting in the rings for their commit."
                     },
+                    journal_bytes: {
+                        type: "integer",
+                        minimum: 0,
+                        description: "Bytes of committed visits in the journal, not yet moved into DuckDB (normally under a second's worth)."
+                    },
                     heartbeat_age_ms: {
                         type: "number",
                         description: "Since the recorder thread last ran, ms (over 5000: stuck, and unhealthy)."

@@ -5,6 +5,7 @@
 import type { HealthResponse, ReadyResponse, StoreHealth } from "../contract/types.js";
 import {
   F_STORE_HEARTBEAT_MS,
+  F_STORE_JOURNAL_BYTES,
   F_STORE_LAG_MS,
   F_STORE_PENDING_BYTES,
   H_STATE,
@@ -58,6 +59,7 @@ function readStore(counters: SharedCounters, nowMs: number): StoreHealth {
     state: state === STORE_FAILED ? "failed" : state === STORE_FAILING ? "failing" : "ok",
     lag_ms: Math.round(counters.times[F_STORE_LAG_MS] as number),
     pending_bytes: counters.times[F_STORE_PENDING_BYTES] as number,
+    journal_bytes: counters.times[F_STORE_JOURNAL_BYTES] as number,
     heartbeat_age_ms: Math.max(0, Math.round(nowMs - (counters.times[F_STORE_HEARTBEAT_MS] as number))),
   };
 }

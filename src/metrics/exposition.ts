@@ -6,6 +6,7 @@ import {
   F_STORE_COMMIT_MS,
   F_STORE_COMMITS,
   F_STORE_FAILURES,
+  F_STORE_JOURNAL_BYTES,
   F_STORE_LAG_MS,
   F_STORE_LAST_BATCH_ROWS,
   F_STORE_PENDING_BYTES,
@@ -120,6 +121,12 @@ function storeMetrics(
     "gauge",
     "Accepted visits waiting in the rings for their commit, in bytes.",
     t[F_STORE_PENDING_BYTES] ?? 0,
+  );
+  metric(
+    "traffic_tracker_store_journal_bytes",
+    "gauge",
+    "Committed visits in the journal not yet moved into DuckDB, in bytes.",
+    t[F_STORE_JOURNAL_BYTES] ?? 0,
   );
   metric(
     "traffic_tracker_store_failures_total",

@@ -71,7 +71,12 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
   let recorder: RecorderHost | undefined;
   let history: CounterHistory = NO_HISTORY;
   if (config.dataDir !== null) {
-    ({ host: recorder, history } = await RecorderHost.open(
+    let warnings: string[];
+    ({
+      host: recorder,
+      history,
+      warnings,
+    } = await RecorderHost.open(
       {
         dataDir: config.dataDir,
         version,
@@ -79,10 +84,12 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
         historySinceMs: (Math.floor(startMs / 1000) - MAX_WINDOW_SECONDS) * 1000,
         batchIntervalMs: BATCH_INTERVAL_MS,
         failGraceMs: config.storeRetryMs,
+        journalDeferBytes: config.journalDeferBytes,
         commitDelayMs: extras.commitDelayMs ?? 0,
       },
       config.ringBytes,
     ));
+    for (const message of warnings) log.warn(`visit store: ${message}`);
     log.info("visit store opened", {
       dir: config.dataDir,
       durability: config.durability,

@@ -17,6 +17,8 @@ export interface RecorderConfig {
   readonly batchIntervalMs: number;
   /** A store that keeps failing this long is given up on (the service stops, exit 1). */
   readonly failGraceMs: number;
+  /** Journal backlog up to which DuckDB imports wait for idle CPU (0: import at once). */
+  readonly journalDeferBytes: number;
   /** Tests: sleep this long before every commit (a slow disk). */
   readonly commitDelayMs: number;
 }

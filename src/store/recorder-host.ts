@@ -34,19 +34,27 @@ export class RecorderHost extends EventEmitter {
     this.ringBytes = ringBytes;
   }
 
-  /** Opens the store in its thread; resolves with what the counters are rebuilt from. */
-  static async open(config: RecorderConfig, ringBytes: number): Promise<{ host: RecorderHost; history: History }> {
+  /**
+   * Opens the store in its thread; resolves with what the counters are rebuilt
+   * from, and the warnings of the opening (a journal a crash left torn).
+   */
+  static async open(
+    config: RecorderConfig,
+    ringBytes: number,
+  ): Promise<{ host: RecorderHost; history: History; warnings: string[] }> {
     const thread = spawnWorker(siblingModule(import.meta.url, "recorder"), {
       workerData: config,
       name: "traffic-tracker-recorder",
     });
     const host = new RecorderHost(thread, ringBytes);
+    const warnings: string[] = [];
     const history = await new Promise<History>((resolve, reject) => {
       thread.once("error", (error) => reject(new StoreError(`recorder thread: ${error.message}`)));
       thread.once("exit", (code) => reject(new StoreError(`recorder thread exited (code ${code}) while opening`)));
       thread.on("message", (message: FromRecorder) => {
         if (message.type === "opened") resolve(message.history);
         else if (message.type === "open-failed") reject(new StoreError(message.message));
+        else if (message.type === "warning" && host.listenerCount("warning") === 0) warnings.push(message.message);
         else host.onMessage(message);
       });
     });
@@ -58,7 +66,7 @@ export class RecorderHost extends EventEmitter {
       host.exited = true;
       if (!host.stoppedReport) host.emit("failed", "recorder thread exited unexpectedly", Number.NaN);
     });
-    return { host, history };
+    return { host, history, warnings };
   }
 
   private onMessage(message: FromRecorder): void {

@@ -1,18 +1,25 @@
 /**
  * @module The recorder thread: the one writer of the visit store. It drains
- * every worker's ring into one DuckDB batch and commits it:
+ * every worker's ring into one journal append and commits it (write + fdatasync):
  *   batch  every ≤ batchIntervalMs (sooner when a worker rings: its ring is filling);
  *   strict as soon as visits wait, and again at once while more arrive
  *          (group commit: one commit releases every response waiting on it).
  * A ring's head moves only after the commit, so a failed commit loses nothing:
  * the same records are read again on the retry.
+ *
+ * Every second (or 32 MiB) the journal segment is closed and DuckDB imports it
+ * in the background, one transaction per segment: large transactions cost a
+ * fraction per visit of the 10 ms ones. Visits are durable once in the
+ * journal; a start imports whatever a crash left there before rebuilding.
  */
+import { rmSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import {
   F_STORE_COMMIT_MS,
   F_STORE_COMMITS,
   F_STORE_FAILURES,
   F_STORE_HEARTBEAT_MS,
+  F_STORE_JOURNAL_BYTES,
   F_STORE_LAG_MS,
   F_STORE_LAST_BATCH_ROWS,
   F_STORE_PENDING_BYTES,
@@ -25,10 +32,12 @@ import {
   STORE_OK,
   viewCounters,
 } from "../counters/layout.js";
+import { IdleMeter, importDue } from "./import-policy.js";
+import { Journal, listSegments, type Segment } from "./journal.js";
 import type { FromRecorder, RecorderConfig, ToRecorder } from "./messages.js";
 import { RingReader } from "./ring.js";
-import { decodeVisit } from "./visit-record.js";
-import { describeStoreError, VisitStore } from "./visit-store.js";
+import { copyLine, lineBytes, recordTime } from "./visit-record.js";
+import { describeStoreError, StoreError, VisitStore } from "./visit-store.js";
 
 const config = workerData as RecorderConfig;
 if (!parentPort) throw new Error("recorder.ts runs as a worker thread only");
@@ -39,6 +48,13 @@ const tell = (message: FromRecorder) => port.postMessage(message);
 const RETRY_MS = 1000;
 /** strict mode, nothing waiting: wake at least this often to refresh the heartbeat. */
 const IDLE_WAKE_MS = 250;
+/** A journal segment is closed (ready for DuckDB) once it is this old or this big. */
+const SEGMENT_MS = 1000;
+const SEGMENT_BYTES = 32 * 1024 * 1024;
+/** At most this much journal per DuckDB transaction. */
+const IMPORT_MAX_BYTES = 64 * 1024 * 1024;
+/** While imports fail, say so again this often (the visits are safe in the journal meanwhile). */
+const IMPORT_WARN_EVERY_MS = 60_000;
 
 interface Ring {
   readonly reader: RingReader;
@@ -53,22 +69,73 @@ let stopping = false;
 let failingSince = 0;
 let lastFailure = "";
 let rowsThisRun = 0;
+/** Where a commit's lines are gathered from the rings (grows as needed). */
+let staging: Buffer = Buffer.allocUnsafe(1 << 20);
+/** Closed journal segments not yet in DuckDB, oldest first, with when they closed. */
+const toImport: (Segment & { closedAtMs: number })[] = [];
+const idle = new IdleMeter();
+let importing: Promise<void> | undefined;
+let importRetryAt = 0;
+let importFailingSince = 0;
+let importWarnedAt = 0;
 
 const opened = await openStore();
 if (opened) port.on("message", onMessage);
 else port.close(); // nothing else holds the thread: it exits
 /** Everything below runs only once the store is open. */
-const store = opened as VisitStore;
+const { store, journal } = opened ?? ({} as { store: VisitStore; journal: Journal });
 
-async function openStore(): Promise<VisitStore | undefined> {
+async function openStore(): Promise<{ store: VisitStore; journal: Journal } | undefined> {
+  let store: VisitStore | undefined;
   try {
-    const opened = await VisitStore.open(config.dataDir, config.version);
-    tell({ type: "opened", history: await opened.history(config.historySinceMs) });
-    return opened;
+    store = await VisitStore.open(config.dataDir, config.version);
+    const journal = new Journal(config.dataDir, await recoverJournal(store));
+    tell({ type: "opened", history: await store.history(config.historySinceMs) });
+    return { store, journal };
   } catch (error) {
-    tell({ type: "open-failed", message: error instanceof Error ? error.message : String(error) });
+    store?.close();
+    // VisitStore.open's errors are already worded for the operator; the journal's are not.
+    const message = error instanceof StoreError ? error.message : describeStoreError(config.dataDir, error);
+    tell({ type: "open-failed", message });
     return undefined;
   }
+}
+
+/** Imports what the last run left in the journal (a crash, a failed import); returns the next segment's number. */
+async function recoverJournal(store: VisitStore): Promise<number> {
+  const imported = await store.journalImported();
+  const segments = listSegments(config.dataDir);
+  for (const segment of segments)
+    if (segment.seq <= imported || segment.bytes === 0) rmSync(segment.path, { force: true });
+  const left = segments.filter((s) => s.seq > imported && s.bytes > 0);
+  for (const batch of importBatches(left)) {
+    const { rows, dropped } = await store.importJournal(batch);
+    if (dropped > 0) {
+      tell({
+        type: "warning",
+        message: `journal from the last run: ${rows} visits imported, ${dropped} torn line(s) dropped (cut short when the process died)`,
+      });
+    }
+    for (const segment of batch) rmSync(segment.path, { force: true });
+  }
+  return Math.max(imported, ...segments.map((s) => s.seq)) + 1;
+}
+
+/** Segments grouped into transactions of at most IMPORT_MAX_BYTES (at least one segment each). */
+function importBatches<T extends Segment>(segments: readonly T[]): T[][] {
+  const batches: T[][] = [];
+  let bytes = 0;
+  for (const segment of segments) {
+    const open = batches.at(-1);
+    if (open === undefined || bytes + segment.bytes > IMPORT_MAX_BYTES) {
+      batches.push([segment]);
+      bytes = segment.bytes;
+    } else {
+      open.push(segment);
+      bytes += segment.bytes;
+    }
+  }
+  return batches;
 }
 
 function onMessage(message: ToRecorder): void {
@@ -88,7 +155,7 @@ function onMessage(message: ToRecorder): void {
     case "stop":
       stopping = true;
       if (counters) Atomics.notify(counters.header, H_STORE_DOORBELL);
-      else finish();
+      else void finish();
       return;
   }
 }
@@ -100,6 +167,7 @@ async function loop(): Promise<void> {
     const seen = Atomics.load(c.header, H_STORE_DOORBELL);
     const stored = await storeBatch(c);
     c.times[F_STORE_HEARTBEAT_MS] = Date.now();
+    if (!stopping) scheduleImport(c, Date.now());
     if (Atomics.load(c.header, H_STORE_STATE) === STORE_FAILED) return finish();
     if (stopping && stored === 0 && allEmpty()) return finish();
     let waitMs: number;
@@ -117,37 +185,31 @@ async function loop(): Promise<void> {
   }
 }
 
-/** Drains every ring into one batch and commits it; returns the rows stored. */
+/** Drains every ring into one journal commit; returns the rows stored. */
 async function storeBatch(c: SharedCounters): Promise<number> {
   let rows = 0;
   let oldestMs = Number.POSITIVE_INFINITY;
+  let length = 0;
   let pending = 0;
   try {
-    await store.prepare();
     for (const ring of rings.values()) {
       const views = ring.reader.views;
       ring.readTo = ring.reader.read((offset) => {
-        let row: ReturnType<typeof decodeVisit>;
-        try {
-          row = decodeVisit(views, offset);
-        } catch (error) {
-          // A record we cannot read would block its ring forever: report it and move on.
-          tell({ type: "warning", message: `skipped an unreadable visit record: ${(error as Error).message}` });
-          return;
-        }
-        store.append(row);
+        const bytes = lineBytes(views, offset);
+        if (length + bytes > staging.length) staging = grow(staging, length + bytes, length);
+        length = copyLine(views, offset, staging, length);
+        const tsMs = recordTime(views, offset);
+        if (tsMs < oldestMs) oldestMs = tsMs;
         rows++;
-        if (row.tsMs < oldestMs) oldestMs = row.tsMs;
       });
     }
     if (rows > 0) {
       if (config.commitDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.commitDelayMs));
       const t0 = performance.now();
-      store.commit();
+      journal.commit(staging, length, Date.now());
       c.times[F_STORE_COMMIT_MS] = (c.times[F_STORE_COMMIT_MS] as number) + (performance.now() - t0);
     }
   } catch (error) {
-    store.discardBatch();
     onFailure(c, error);
     return 0;
   }
@@ -173,6 +235,71 @@ async function storeBatch(c: SharedCounters): Promise<number> {
     c.times[F_STORE_LAG_MS] = 0;
   }
   return rows;
+}
+
+function grow(buffer: Buffer, needed: number, used: number): Buffer {
+  const bigger = Buffer.allocUnsafe(Math.max(needed, buffer.length * 2));
+  buffer.copy(bigger, 0, 0, used);
+  return bigger;
+}
+
+/** Closes the journal segment when it is due; starts an import when the policy says so and none runs. */
+function scheduleImport(c: SharedCounters, nowMs: number): void {
+  if (journal.bytes >= SEGMENT_BYTES || journal.ageMs(nowMs) >= SEGMENT_MS) {
+    try {
+      const closed = journal.rotate();
+      if (closed) toImport.push({ ...closed, closedAtMs: nowMs });
+    } catch (error) {
+      importFailed(error); // the current segment stays in use
+    }
+  }
+  c.times[F_STORE_JOURNAL_BYTES] = journalBytes();
+  if (importing !== undefined || toImport.length === 0 || nowMs < importRetryAt) return;
+  const due = importDue({
+    waitingBytes: journalBytes() - journal.bytes,
+    oldestWaitMs: nowMs - (toImport[0]?.closedAtMs ?? nowMs),
+    idleShare: idle.read(nowMs),
+    deferBytes: config.journalDeferBytes,
+  });
+  if (!due) return;
+  importing = importClosed().finally(() => {
+    importing = undefined;
+    c.times[F_STORE_JOURNAL_BYTES] = journalBytes();
+  });
+}
+
+const journalBytes = () => toImport.reduce((n, s) => n + s.bytes, journal.bytes);
+
+/** Moves closed segments into DuckDB, oldest first; stops at the first failure (retried later). */
+async function importClosed(): Promise<void> {
+  for (const batch of importBatches(toImport)) {
+    try {
+      const { dropped } = await store.importJournal(batch);
+      if (dropped > 0) tell({ type: "warning", message: `journal import: ${dropped} unreadable line(s) dropped` });
+    } catch (error) {
+      importFailed(error);
+      return;
+    }
+    toImport.splice(0, batch.length);
+    for (const segment of batch) rmSync(segment.path, { force: true });
+    if (importFailingSince !== 0) {
+      importFailingSince = 0;
+      tell({ type: "warning", message: "journal import into DuckDB works again" });
+    }
+  }
+}
+
+/** Visits stay safe in the journal; say so (not every second), and retry. */
+function importFailed(error: unknown): void {
+  const now = Date.now();
+  importRetryAt = now + RETRY_MS;
+  if (importFailingSince === 0) importFailingSince = now;
+  if (now - importWarnedAt < IMPORT_WARN_EVERY_MS) return;
+  importWarnedAt = now;
+  tell({
+    type: "warning",
+    message: `moving the journal into DuckDB fails (${describeStoreError(config.dataDir, error)}); visits are kept in the journal files (${journalBytes()} bytes) and the import is retried`,
+  });
 }
 
 function onFailure(c: SharedCounters, error: unknown): void {
@@ -201,11 +328,25 @@ function countRecords(reader: RingReader): number {
   return n;
 }
 
-function finish(): void {
+/** Stores the rest: the open segment goes to DuckDB too, then a checkpoint folds the WAL in (quicker next start). */
+async function finish(): Promise<void> {
   const unstored = unstoredRecords();
-  // Fold the WAL into the file so the next start opens quickly (best effort, only when all is stored).
-  const checkpoint = unstored === 0 ? store.checkpoint().catch(() => {}) : Promise.resolve();
-  void checkpoint.finally(() => close(unstored));
+  await importing;
+  try {
+    const last = journal.close();
+    if (last) toImport.push({ ...last, closedAtMs: Date.now() });
+  } catch {}
+  importRetryAt = 0;
+  await importClosed();
+  if (toImport.length > 0) {
+    tell({
+      type: "warning",
+      message: `${toImport.length} journal segment(s) could not be moved into DuckDB; they stay in ${config.dataDir} and the next start imports them`,
+    });
+  } else if (unstored === 0) {
+    await store.checkpoint().catch(() => {});
+  }
+  close(unstored);
 }
 
 function close(unstored: number): void {

@@ -1,19 +1,45 @@
 /**
  * @module The embedded visit store: one DuckDB file under --data-dir. Opening
- * checks the file is ours; history rebuilds the counters; an Appender writes
- * rows in batches, one transaction (one WAL commit) per batch.
+ * checks the file is ours; history rebuilds the counters; closed journal
+ * segments (see journal.ts) are imported in one transaction each.
  *
  * Only the recorder thread touches it. DuckDB locks the file, so a second
  * process on the same directory is refused at open.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, rmSync, statSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { join, resolve } from "node:path";
-import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
-import type { VisitRow } from "./visit-record.js";
+import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import type { Segment } from "./journal.js";
+import { cleanJournal } from "./visit-record.js";
 
 export const STORE_FILE = "visits.duckdb";
 export const SCHEMA_VERSION = "1";
 const META_TABLE = "traffic_tracker_meta";
+/** Meta key: the sequence of the last journal segment imported. */
+const JOURNAL_KEY = "journal_imported";
+
+/** DuckDB's JSON reader over journal segments (the line format is in visit-record.ts). */
+const importSql = (paths: string[]) => `INSERT INTO visits
+  SELECT c, make_timestamp(t * 1000), b.user_id, b.page_url,
+         coalesce(b.user_agent, h), coalesce(b.ip_address, p), b.referrer
+    FROM read_json([${paths.map((p) => `'${p.replaceAll("'", "''")}'`).join(", ")}], format = 'newline_delimited', columns = {
+      t: 'BIGINT', h: 'VARCHAR', p: 'VARCHAR', c: 'BIGINT',
+      b: 'STRUCT(user_id VARCHAR, page_url VARCHAR, user_agent VARCHAR, ip_address VARCHAR, referrer VARCHAR)'})`;
+
+/** A failure of the disk or the file system (retry later), as opposed to lines DuckDB will not read. */
+const isIoError = (error: unknown) =>
+  (error as NodeJS.ErrnoException).code !== undefined ||
+  /^IO Error|No space left|Read-only file system|Permission denied/i.test((error as Error).message ?? "");
 
 const SCHEMA = [
   `CREATE TABLE ${META_TABLE} (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`,
@@ -41,6 +67,14 @@ export interface History {
   readonly rows: number;
   /** Pairs [unix second, visits in it] for every second since `sinceMs` that has visits. */
   readonly seconds: Float64Array;
+}
+
+export interface JournalImport {
+  rows: number;
+  /** Lines that were not visits (a crash's torn tail). */
+  dropped: number;
+  /** Segments DuckDB's reader refused and JavaScript rewrote. */
+  rewritten: number;
 }
 
 /** Maps DuckDB's and the file system's errors to what the operator should do. */
@@ -104,7 +138,6 @@ export class VisitStore {
   readonly dir: string;
   private readonly instance: DuckDBInstance;
   private readonly connection: DuckDBConnection;
-  private appender: DuckDBAppender | undefined;
   private closed = false;
 
   private constructor(dir: string, instance: DuckDBInstance, connection: DuckDBConnection) {
@@ -186,49 +219,70 @@ export class VisitStore {
     return { total: Number(totals?.[0] ?? 0), rows: Number(totals?.[1] ?? 0), seconds };
   }
 
-  /** Opens a batch (an Appender) if none is open. */
-  async prepare(): Promise<void> {
-    this.appender ??= await this.connection.createAppender("visits");
+  /** The sequence of the last journal segment imported (0: none). */
+  async journalImported(): Promise<number> {
+    const row = (
+      await this.connection.runAndReadAll(`SELECT value FROM ${META_TABLE} WHERE key = '${JOURNAL_KEY}'`)
+    ).getRowsJS()[0];
+    return row === undefined ? 0 : Number(row[0]);
   }
 
-  /** Adds one row to the open batch (nothing is stored until `commit`). */
-  append(row: VisitRow): void {
-    const a = this.appender;
-    if (!a) throw new Error("VisitStore.append before prepare()");
-    a.appendBigInt(BigInt(row.visitCount));
-    a.appendTimestamp({ micros: BigInt(Math.round(row.tsMs * 1000)) } as never);
-    a.appendVarchar(row.userId);
-    a.appendVarchar(row.pageUrl);
-    if (row.userAgent === null) a.appendNull();
-    else a.appendVarchar(row.userAgent);
-    if (row.ipAddress === null) a.appendNull();
-    else a.appendVarchar(row.ipAddress);
-    if (row.referrer === null) a.appendNull();
-    else a.appendVarchar(row.referrer);
-    a.endRow();
-  }
-
-  /** Stores the batch: one transaction, written to DuckDB's WAL before it returns. */
-  commit(): void {
-    this.appender?.flushSync();
-  }
-
-  /** After a failed commit: drop the batch (the rows stay in the rings) and start a fresh appender. */
-  discardBatch(): void {
-    const a = this.appender;
-    this.appender = undefined;
+  /**
+   * Moves closed journal segments into the visits table: DuckDB parses them
+   * natively, in one transaction that also records the last one as imported.
+   * If DuckDB's JSON reader refuses a segment (a torn last line after a
+   * crash, or a body only JavaScript's JSON rules accept: duplicate keys,
+   * lone surrogates), each segment is imported on its own, and the one
+   * refused is rewritten line by line by those rules and imported again.
+   * Returns the rows imported, the lines dropped (torn, unreadable) and the
+   * segments that needed rewriting.
+   */
+  async importJournal(segments: readonly Segment[]): Promise<JournalImport> {
+    const last = segments.at(-1);
+    if (last === undefined) return { rows: 0, dropped: 0, rewritten: 0 };
+    const paths = segments.map((s) => s.path);
     try {
-      a?.clear();
-    } catch {}
+      return { rows: await this.importLines(paths, last.seq), dropped: 0, rewritten: 0 };
+    } catch (error) {
+      if (isIoError(error)) throw error;
+    }
+    if (segments.length > 1) {
+      const sum: JournalImport = { rows: 0, dropped: 0, rewritten: 0 };
+      for (const segment of segments) {
+        const one = await this.importJournal([segment]);
+        sum.rows += one.rows;
+        sum.dropped += one.dropped;
+        sum.rewritten += one.rewritten;
+      }
+      return sum;
+    }
+    const cleaned = `${last.path}.clean`;
+    const { lines, dropped } = cleanJournal(readFileSync(last.path, "utf8"));
+    writeFileSync(cleaned, lines);
+    try {
+      return { rows: lines === "" ? 0 : await this.importLines([cleaned], last.seq), dropped, rewritten: 1 };
+    } finally {
+      rmSync(cleaned, { force: true });
+    }
+  }
+
+  private async importLines(paths: string[], seq: number): Promise<number> {
+    await this.connection.run("BEGIN TRANSACTION");
+    try {
+      const inserted = await this.connection.run(importSql(paths));
+      await this.connection.run(`INSERT OR REPLACE INTO ${META_TABLE} VALUES ('${JOURNAL_KEY}', $1)`, [String(seq)]);
+      await this.connection.run("COMMIT");
+      return Number(inserted.rowsChanged);
+    } catch (error) {
+      await this.connection.run("ROLLBACK").catch(() => {});
+      throw error;
+    }
   }
 
   /** Folds the WAL into the database file (quicker next start) and releases the lock. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    try {
-      this.appender?.closeSync();
-    } catch {}
     try {
       this.connection.closeSync();
     } finally {

@@ -15,6 +15,12 @@ describe("bench options", () => {
     assert.equal(o.generator, "autocannon");
     assert.equal(o.compare, undefined);
     assert.equal(o.store, "batch", "the store npm start runs");
+    assert.deepEqual(o.serverArgs, []);
+  });
+
+  test("--server-args reach every traffic-tracker the bench starts, split on spaces", () => {
+    const o = parseBenchArgs(["--server-args", " --journal-defer-mib  0 --trust-proxy"]);
+    assert.deepEqual(o.serverArgs, ["--journal-defer-mib", "0", "--trust-proxy"]);
   });
 
   test("a store mode against another: the cost of persistence in one run", () => {

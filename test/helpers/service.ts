@@ -20,6 +20,8 @@ export interface TestServiceOptions {
   durability?: "batch" | "strict";
   ringKiB?: number;
   storeRetrySeconds?: number;
+  /** --journal-defer-mib (0: DuckDB imports every second whatever the load). */
+  journalDeferMiB?: number;
   trustProxy?: boolean;
   /** The recorder sleeps this long before every commit. */
   commitDelayMs?: number;
@@ -41,6 +43,9 @@ export async function startTestService(hooks: Hooks, options: TestServiceOptions
     ...(options.ringKiB ? { ringKiB: { text: String(options.ringKiB), from: "test" } } : {}),
     ...(options.storeRetrySeconds
       ? { storeRetrySeconds: { text: String(options.storeRetrySeconds), from: "test" } }
+      : {}),
+    ...(options.journalDeferMiB !== undefined
+      ? { journalDeferMiB: { text: String(options.journalDeferMiB), from: "test" } }
       : {}),
     trustProxy: options.trustProxy ?? false,
     ...(options.liveIdleSeconds !== undefined

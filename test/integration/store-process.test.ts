@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, type TestContext, test } from "node:test";
 import { DuckDBInstance } from "@duckdb/node-api";
+import { listSegments } from "../../src/store/journal.js";
 import { STORE_FILE } from "../../src/store/visit-store.js";
 import { listeningPort, runCli } from "../helpers/cli.js";
 import { storedCounts, tempDataDir } from "../helpers/store.js";
@@ -77,9 +78,15 @@ async function crashUnderLoad(t: TestContext, durability: "batch" | "strict") {
   await cli.exited;
   await traffic.stop();
   assert.ok(traffic.acks.length > 200, `load ran (${traffic.acks.length} acknowledged)`);
+  // What the crash left outside DuckDB is in the journal; the next start imports it before serving.
+  assert.ok(listSegments(dir).length > 0, "the crash left a journal behind");
+  const next = await nextCountAfterRestart(t, dir);
+  assert.deepEqual(listSegments(dir), [], "the restart imported the journal and removed it");
   const stored = await storedCounts(dir);
   assert.equal(new Set(stored).size, stored.length, "no count stored twice");
-  return { dir, acks: traffic.acks, stored: new Set(stored), killedAt, highestStored: stored.at(-1) ?? 0 };
+  assert.equal(stored.at(-1), next, "the visit after the restart is stored, last");
+  const beforeCrash = stored.slice(0, -1);
+  return { acks: traffic.acks, stored: new Set(beforeCrash), killedAt, highestStored: beforeCrash.at(-1) ?? 0, next };
 }
 
 async function nextCountAfterRestart(t: TestContext, dir: string): Promise<number> {
@@ -100,20 +107,45 @@ async function nextCountAfterRestart(t: TestContext, dir: string): Promise<numbe
 
 describe("crashes (kill -9 under concurrent load)", () => {
   test("strict: every acknowledged visit is stored, and counting resumes above all of them", async (t) => {
-    const { dir, acks, stored, highestStored } = await crashUnderLoad(t, "strict");
+    const { acks, stored, highestStored, next } = await crashUnderLoad(t, "strict");
     const missing = acks.filter((a) => !stored.has(a.count));
     assert.deepEqual(missing, [], "an acknowledged visit was lost");
     const highestAck = Math.max(...acks.map((a) => a.count));
     assert.ok(highestStored >= highestAck);
-    assert.equal(await nextCountAfterRestart(t, dir), highestStored + 1);
+    assert.equal(next, highestStored + 1);
   });
 
   test("batch: only visits acknowledged in the last moments before the crash can be lost", async (t) => {
-    const { dir, acks, stored, killedAt, highestStored } = await crashUnderLoad(t, "batch");
+    const { acks, stored, killedAt, highestStored, next } = await crashUnderLoad(t, "batch");
     // The stated bound is one batch (10 ms) plus a commit; allow a slow, shared CI box 500 ms.
     const lostEarly = acks.filter((a) => !stored.has(a.count) && a.atMs < killedAt - 500);
     assert.deepEqual(lostEarly, [], "a visit acknowledged well before the crash was lost");
-    assert.equal(await nextCountAfterRestart(t, dir), highestStored + 1, "no count handed out twice");
+    assert.equal(next, highestStored + 1, "no count handed out twice");
+  });
+
+  test("a journal line torn by the crash is dropped with a warning; every whole line is imported", async (t) => {
+    const dir = tempDataDir(t);
+    const cli = runCli([...BASE_ARGS, "-n", "1", "--data-dir", dir, "--durability", "strict"]);
+    const port = await listeningPort(cli);
+    const agent = new Agent({ keepAlive: true });
+    for (let i = 1; i <= 50; i++) {
+      assert.deepEqual(await post(port, agent, JSON.stringify({ user_id: `u${i}`, page_url: "/" })), [200, i]);
+    }
+    agent.destroy();
+    cli.child.kill("SIGKILL");
+    await cli.exited;
+    const newest = listSegments(dir).at(-1);
+    assert.ok(newest, "a journal segment is left");
+    appendFileSync(newest.path, '{"t":1764064800000,"h":null,"p":null,"b":{"user_id":"half-writ');
+    const restarted = runCli([...BASE_ARGS, "-n", "1", "--data-dir", dir]);
+    await listeningPort(restarted);
+    restarted.child.kill("SIGTERM");
+    assert.equal(await restarted.exited, 0);
+    assert.match(restarted.stdout(), /1 torn line\(s\) dropped/);
+    assert.deepEqual(
+      await storedCounts(dir),
+      Array.from({ length: 50 }, (_, i) => i + 1),
+    );
   });
 });
 

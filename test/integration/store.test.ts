@@ -130,4 +130,53 @@ describe("the visit store", () => {
       assert.equal(agent, null, "no User-Agent header, none in the body: NULL");
     }
   });
+
+  test("every body the API accepts is stored as validated: BOM, line breaks, duplicate keys, lone surrogates", async (t) => {
+    const dir = tempDataDir(t);
+    const service = await startTestService(t, { dataDir: dir, nWorkers: 1 });
+    const bodies = [
+      '\ufeff{"user_id":"bom","page_url":"/b"}',
+      '{\r\n  "user_id": "pretty",\n  "page_url": "/p"\n}',
+      '{"user_id":"first","user_id":"last","page_url":"/d"}',
+      '{"user_id":"x\\ud800y","page_url":"/s"}',
+    ];
+    for (const [i, body] of bodies.entries()) {
+      const r = await request(service.url, "/visit", {
+        method: "POST",
+        headers: { "content-type": "application/json", "user-agent": 'agent "q" \\' },
+        body,
+      });
+      assert.deepEqual([r.status, r.json.visit_count], [200, i + 1], body);
+    }
+    await service.stop();
+    assert.deepEqual(await queryStore(dir, "SELECT user_id, user_agent FROM visits ORDER BY visit_count"), [
+      ["bom", 'agent "q" \\'],
+      ["pretty", 'agent "q" \\'],
+      ["last", 'agent "q" \\'],
+      ["x\ufffdy", 'agent "q" \\'],
+    ]);
+  });
+
+  test("committed visits wait in the journal, shown in /health and /metrics, until DuckDB takes them", async (t) => {
+    const dir = tempDataDir(t);
+    const service = await startTestService(t, { dataDir: dir, nWorkers: 1, journalDeferMiB: 0 });
+    const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+    t.after(() => agent.destroy());
+    for (const r of await Promise.all(range(1, 50).map(() => visit(service.url, undefined, agent)))) {
+      assert.equal(r.status, 200);
+    }
+    const journalBytes = async () => (await request(service.url, "/health")).json.store.journal_bytes as number;
+    const until = async (what: string, ok: (bytes: number) => boolean) => {
+      const deadline = Date.now() + 10_000;
+      for (let bytes = await journalBytes(); !ok(bytes); bytes = await journalBytes()) {
+        assert.ok(Date.now() < deadline, `${what} (journal_bytes ${bytes})`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    await until("the visits reach the journal", (bytes) => bytes > 50 * 40);
+    await until("DuckDB takes the closed segment within seconds", (bytes) => bytes === 0);
+    assert.match((await request(service.url, "/metrics")).text, /^traffic_tracker_store_journal_bytes 0$/m);
+    await service.stop();
+    assert.deepEqual(await storedCounts(dir), range(1, 50));
+  });
 });

@@ -20,6 +20,7 @@ describe("parseArgs", () => {
         trustProxy: false,
         ringBytes: 4 * 1024 * 1024,
         storeRetryMs: 30_000,
+        journalDeferBytes: 512 * 1024 * 1024,
         live: { maxConnections: 10_000, idleSeconds: 120, maxBackpressureBytes: 65_536 },
       },
     );
@@ -48,6 +49,8 @@ describe("parseArgs", () => {
     [["--no-persist", "--data-dir", ":memory:"], {}, { dataDir: null }],
     [["--trust-proxy", "--ring-kib", "64"], {}, { trustProxy: true, ringBytes: 65_536 }],
     [["--store-retry-seconds", "5"], {}, { storeRetryMs: 5000 }],
+    [["--journal-defer-mib", "0"], {}, { journalDeferBytes: 0 }],
+    [["--journal-defer-mib", "64"], {}, { journalDeferBytes: 64 * 1024 * 1024 }],
     [
       ["--live-max-connections", "50", "--live-idle-seconds", "30", "--live-backpressure-kib", "8"],
       {},
@@ -99,6 +102,7 @@ describe("parseArgs", () => {
     [["--ring-kib", "100"], {}, '--ring-kib must be a power of two (KiB), like 1024 or 4096; got "100"'],
     [["--ring-kib", "32"], {}, '--ring-kib must be a whole number from 64 to 1048576, got "32"'],
     [["--store-retry-seconds", "0"], {}, '--store-retry-seconds must be a whole number from 1 to 3600, got "0"'],
+    [["--journal-defer-mib", "-1"], {}, '--journal-defer-mib must be a whole number from 0 to 1048576, got "-1"'],
     [["--live-idle-seconds", "2"], {}, '--live-idle-seconds must be a whole number from 8 to 960, got "2"'],
     [["--bogus"], {}, "unknown option '--bogus'"],
     [["--port"], {}, "option '-p, --port <port>' argument missing"],

@@ -1,0 +1,169 @@
+import assert from "node:assert/strict";
+import { appendFileSync, existsSync, writeFileSync } from "node:fs";
+import { describe, type TestContext, test } from "node:test";
+import { ManualClock } from "../../src/counters/clock.js";
+import { createCounters } from "../../src/counters/layout.js";
+import { VisitCounter } from "../../src/counters/visit-counter.js";
+import { IDLE_SHARE_TO_IMPORT, importDue, MAX_DEFER_MS } from "../../src/store/import-policy.js";
+import { Journal, listSegments, type Segment, segmentPath } from "../../src/store/journal.js";
+import { createRing, MIN_RING_BYTES, RingReader } from "../../src/store/ring.js";
+import { copyLine, lineBytes, VisitRecordWriter } from "../../src/store/visit-record.js";
+import { VisitStore } from "../../src/store/visit-store.js";
+import { queryStore, tempDataDir } from "../helpers/store.js";
+
+const START = Date.UTC(2026, 10, 25, 10, 0, 0, 0);
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+interface Visit {
+  body: string;
+  userAgent?: string;
+  address?: string;
+}
+
+/** Journal lines exactly as the worker and recorder write them, for these visits, counted from `first`. */
+function journalLines(visits: Visit[], first = 1): Buffer {
+  const ring = createRing(MIN_RING_BYTES);
+  const counter = new VisitCounter(createCounters(START), 0, new ManualClock(START));
+  for (let i = 1; i < first; i++) counter.record();
+  const writer = new VisitRecordWriter(ring);
+  for (const v of visits) assert.ok(writer.record(counter, bytes(v.body), v.userAgent, v.address) > 0);
+  const reader = new RingReader(ring);
+  const out = Buffer.alloc(MIN_RING_BYTES);
+  let at = 0;
+  reader.read((offset) => {
+    assert.ok(lineBytes(reader.views, offset) > 0);
+    at = copyLine(reader.views, offset, out, at);
+  });
+  return out.subarray(0, at);
+}
+
+function writeSegment(dir: string, seq: number, lines: Buffer | string): Segment {
+  const path = segmentPath(dir, seq);
+  writeFileSync(path, lines);
+  return { seq, path, bytes: Buffer.byteLength(lines) };
+}
+
+async function openStore(t: TestContext, dir: string): Promise<VisitStore> {
+  const store = await VisitStore.open(dir, "test");
+  t.after(() => store.close());
+  return store;
+}
+
+const rowsOf = (dir: string) =>
+  queryStore(
+    dir,
+    "SELECT visit_count, epoch_ms(ts), user_id, page_url, user_agent, ip_address, referrer FROM visits ORDER BY 1",
+  );
+
+describe("visit journal → DuckDB", () => {
+  test("DuckDB reads the worker's lines as they are: BOM, line breaks, escapes, unknown fields", async (t) => {
+    const dir = tempDataDir(t);
+    const store = await openStore(t, dir);
+    const lines = journalLines([
+      { body: '\ufeff{"user_id":"bom","page_url":"/b"}', userAgent: 'UA "quoted" \\ back\tslash', address: "::1" },
+      { body: '{\r\n  "user_id": "pretty",\n  "page_url": "/p"\n}', userAgent: "ü-agent ✓" },
+      {
+        body: '{"user_id":"ü-1 ✓😀","page_url":"/a?q=\\"x\\"","referrer":"r\\n\\u0001","extra":{"deep":[1,{"x":null}]},"n":1e400}',
+      },
+      {
+        body: '{"user_id":"own","page_url":"/o","user_agent":"body agent","ip_address":"2001:db8::1","referrer":null}',
+        userAgent: "header agent",
+        address: "10.0.0.1",
+      },
+    ]);
+    assert.equal(lines.toString().split("\n").length, 5, "one line per visit");
+    const result = await store.importJournal([writeSegment(dir, 1, lines)]);
+    assert.deepEqual(result, { rows: 4, dropped: 0, rewritten: 0 }, "DuckDB's own reader took every line");
+    assert.equal(await store.journalImported(), 1);
+    store.close();
+    assert.deepEqual(await rowsOf(dir), [
+      [1n, BigInt(START), "bom", "/b", 'UA "quoted" \\ back\tslash', "::1", null],
+      [2n, BigInt(START), "pretty", "/p", "ü-agent ✓", null, null],
+      [3n, BigInt(START), "ü-1 ✓😀", '/a?q="x"', null, null, "r\n\u0001"],
+      [4n, BigInt(START), "own", "/o", "body agent", "2001:db8::1", null],
+    ]);
+  });
+
+  test("bodies only JavaScript's JSON rules read are stored as they were validated", async (t) => {
+    const dir = tempDataDir(t);
+    const store = await openStore(t, dir);
+    const lines = journalLines([
+      { body: '{"user_id":"first","user_id":"last","page_url":"/dup"}' },
+      { body: '{"user_id":"x\\ud800y","page_url":"/lone"}' },
+      { body: '{"user_id":"plain","page_url":"/p"}' },
+    ]);
+    const result = await store.importJournal([writeSegment(dir, 1, lines)]);
+    assert.deepEqual(result, { rows: 3, dropped: 0, rewritten: 1 });
+    store.close();
+    assert.deepEqual(
+      (await rowsOf(dir)).map((r) => r[2]),
+      ["last", "x\ufffdy", "plain"],
+    );
+  });
+
+  test("a torn last line is dropped and counted; the whole lines before it are imported", async (t) => {
+    const dir = tempDataDir(t);
+    const store = await openStore(t, dir);
+    const segment = writeSegment(dir, 3, journalLines([{ body: '{"user_id":"a","page_url":"/"}' }]));
+    appendFileSync(segment.path, '{"t":1,"h":null,"p":null,"b":{"user_id":"b","pag');
+    const result = await store.importJournal([{ ...segment, bytes: segment.bytes + 40 }]);
+    assert.deepEqual(result, { rows: 1, dropped: 1, rewritten: 1 });
+    assert.equal(await store.journalImported(), 3);
+    assert.equal(existsSync(`${segment.path}.clean`), false, "the rewrite is removed");
+  });
+
+  test("several segments go in one transaction, recorded up to the last one", async (t) => {
+    const dir = tempDataDir(t);
+    const store = await openStore(t, dir);
+    const a = writeSegment(dir, 7, journalLines([{ body: '{"user_id":"a","page_url":"/"}' }], 1));
+    const b = writeSegment(dir, 8, journalLines([{ body: '{"user_id":"b","page_url":"/"}' }], 2));
+    assert.deepEqual(await store.importJournal([a, b]), { rows: 2, dropped: 0, rewritten: 0 });
+    assert.equal(await store.journalImported(), 8);
+    store.close();
+    assert.deepEqual(
+      (await rowsOf(dir)).map((r) => [r[0], r[2]]),
+      [
+        [1n, "a"],
+        [2n, "b"],
+      ],
+    );
+  });
+
+  test("the journal appends durably, rotates into numbered segments and removes an empty last one", (t) => {
+    const dir = tempDataDir(t);
+    const journal = new Journal(dir, 5);
+    assert.equal(journal.rotate(), undefined, "nothing to close while empty");
+    journal.commit(Buffer.from("one\n"), 4, 1000);
+    journal.commit(Buffer.from("two\nxx"), 4, 1500);
+    assert.equal(journal.bytes, 8);
+    assert.equal(journal.ageMs(1600), 600, "age counts from the first line");
+    const closed = journal.rotate();
+    assert.deepEqual(closed, { seq: 5, path: segmentPath(dir, 5), bytes: 8 });
+    assert.equal(journal.ageMs(1600), 0);
+    assert.deepEqual(
+      listSegments(dir).map((s) => [s.seq, s.bytes]),
+      [
+        [5, 8],
+        [6, 0],
+      ],
+    );
+    assert.equal(journal.close(), undefined);
+    assert.deepEqual(
+      listSegments(dir).map((s) => s.seq),
+      [5],
+    );
+    assert.throws(() => new Journal(dir, 5), /EEXIST/, "a segment is never overwritten");
+  });
+});
+
+describe("when the journal goes to DuckDB", () => {
+  const base = { waitingBytes: 1000, oldestWaitMs: 1000, idleShare: 0, deferBytes: 512 << 20 };
+  test("it waits for idle CPU, within the backlog and age limits", () => {
+    assert.equal(importDue({ ...base, waitingBytes: 0, idleShare: 1 }), false, "nothing waits");
+    assert.equal(importDue(base), false, "busy machine, small backlog: wait");
+    assert.equal(importDue({ ...base, idleShare: IDLE_SHARE_TO_IMPORT }), true, "idle enough");
+    assert.equal(importDue({ ...base, waitingBytes: 512 << 20 }), true, "backlog at its limit");
+    assert.equal(importDue({ ...base, oldestWaitMs: MAX_DEFER_MS }), true, "waited too long");
+    assert.equal(importDue({ ...base, deferBytes: 0 }), true, "--journal-defer-mib 0: at once");
+  });
+});
