@@ -80,7 +80,7 @@ export async function runBench(options: BenchOptions, progress: Progress = stder
           if (!warnings.includes(w)) warnings.push(w);
       }
       for (const name of options.scenarios) {
-        const s = scenarioNamed(name);
+        const s = scenarioNamed(name, options.forwardedFor);
         const rounds = secondary ? options.rounds : 1;
         for (let round = 1; round <= rounds; round++) {
           for (const target of secondary ? [primary, secondary] : [primary]) {

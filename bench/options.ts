@@ -35,6 +35,8 @@ export interface BenchOptions {
   readonly liveSubscribers: number;
   /** Extra command-line arguments for every traffic-tracker the bench starts. */
   readonly serverArgs: readonly string[];
+  /** Visits carry X-Forwarded-For, as behind a load balancer. */
+  readonly forwardedFor: boolean;
 }
 
 /** The generator takes about one core: leave it one by default. */
@@ -114,6 +116,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     )
     .addOption(
       new Option(
+        "--forwarded-for",
+        "visits carry X-Forwarded-For as behind a load balancer (with --server-args --trust-proxy the service records it instead of asking the kernel for the peer)",
+      ),
+    )
+    .addOption(
+      new Option(
         "--server-args <args>",
         'extra arguments for every traffic-tracker the bench starts, space-separated (e.g. "--journal-defer-mib 0")',
       ).default(""),
@@ -188,6 +196,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     timeoutSeconds: positiveInt(String(o.timeout), "--timeout", 600),
     liveSubscribers: positiveInt(String(o.liveSubscribers), "--live-subscribers", 100_000),
     serverArgs: Object.freeze(String(o.serverArgs).split(" ").filter(Boolean)),
+    forwardedFor: o.forwardedFor !== undefined,
   });
 }
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { BenchUsageError, compareStore, defaultThreads, parseBenchArgs, parseDuration } from "../../bench/options.js";
+import { scenario, wrkScript } from "../../bench/scenarios.js";
 
 describe("bench options", () => {
   test("defaults: 64 connections, 10 s, pipelining 1, every scenario, autocannon", () => {
@@ -94,4 +95,21 @@ describe("bench options", () => {
       );
     });
   }
+});
+
+describe("scenarios behind a load balancer", () => {
+  test("--forwarded-for puts a client address in X-Forwarded-For on every visit, and into wrk's script", () => {
+    assert.equal(parseBenchArgs([]).forwardedFor, false);
+    assert.equal(parseBenchArgs(["--forwarded-for"]).forwardedFor, true);
+    const direct = scenario("mixed");
+    const proxied = scenario("mixed", true);
+    assert.ok(direct.requests.every((r) => r.headers?.["x-forwarded-for"] === undefined));
+    for (const r of proxied.requests.filter((r) => r.isVisit)) {
+      assert.match(r.headers?.["x-forwarded-for"] ?? "", /^198\.51\.100\.\d+, 10\.0\.0\.2$/);
+    }
+    const lua = wrkScript(scenario("visit", true));
+    assert.match(lua, /\["x-forwarded-for"\]="198\.51\.100\.1, 10\.0\.0\.2"/);
+    assert.match(lua, /\["content-type"\]="application\/json"/);
+    assert.doesNotMatch(wrkScript(scenario("visit")), /x-forwarded-for/);
+  });
 });
