@@ -7,12 +7,10 @@
  * A ring's head moves only after the commit, so a failed commit loses nothing:
  * the same records are read again on the retry.
  *
- * Every second (or 32 MiB) the journal segment is closed and DuckDB imports it
- * in the background, one transaction per segment: large transactions cost a
- * fraction per visit of the 10 ms ones. Visits are durable once in the
- * journal; a start imports whatever a crash left there before rebuilding.
+ * Visits are durable once in the journal. journal-importer.ts moves closed
+ * segments into DuckDB in large transactions, in the background; a start
+ * imports whatever a crash left there before the counters are rebuilt.
  */
-import { rmSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import {
   F_STORE_COMMIT_MS,
@@ -32,8 +30,8 @@ import {
   STORE_OK,
   viewCounters,
 } from "../counters/layout.js";
-import { IdleMeter, importDue } from "./import-policy.js";
-import { Journal, listSegments, type Segment } from "./journal.js";
+import { Journal } from "./journal.js";
+import { JournalImporter, recoverJournal } from "./journal-importer.js";
 import type { FromRecorder, RecorderConfig, ToRecorder } from "./messages.js";
 import { RingReader } from "./ring.js";
 import { copyLine, lineBytes, recordTime } from "./visit-record.js";
@@ -43,18 +41,12 @@ const config = workerData as RecorderConfig;
 if (!parentPort) throw new Error("recorder.ts runs as a worker thread only");
 const port = parentPort;
 const tell = (message: FromRecorder) => port.postMessage(message);
+const warn = (message: string) => tell({ type: "warning", message });
 
 /** After a failed commit, retry this often (a full disk does not clear in 10 ms). */
 const RETRY_MS = 1000;
 /** strict mode, nothing waiting: wake at least this often to refresh the heartbeat. */
 const IDLE_WAKE_MS = 250;
-/** A journal segment is closed (ready for DuckDB) once it is this old or this big. */
-const SEGMENT_MS = 1000;
-const SEGMENT_BYTES = 32 * 1024 * 1024;
-/** At most this much journal per DuckDB transaction. */
-const IMPORT_MAX_BYTES = 64 * 1024 * 1024;
-/** While imports fail, say so again this often (the visits are safe in the journal meanwhile). */
-const IMPORT_WARN_EVERY_MS = 60_000;
 
 interface Ring {
   readonly reader: RingReader;
@@ -71,27 +63,31 @@ let lastFailure = "";
 let rowsThisRun = 0;
 /** Where a commit's lines are gathered from the rings (grows as needed). */
 let staging: Buffer = Buffer.allocUnsafe(1 << 20);
-/** Closed journal segments not yet in DuckDB, oldest first, with when they closed. */
-const toImport: (Segment & { closedAtMs: number })[] = [];
-const idle = new IdleMeter();
-let importing: Promise<void> | undefined;
-let importRetryAt = 0;
-let importFailingSince = 0;
-let importWarnedAt = 0;
 
 const opened = await openStore();
 if (opened) port.on("message", onMessage);
 else port.close(); // nothing else holds the thread: it exits
 /** Everything below runs only once the store is open. */
-const { store, journal } = opened ?? ({} as { store: VisitStore; journal: Journal });
+const { store, journal, importer } = opened ?? ({} as Opened);
 
-async function openStore(): Promise<{ store: VisitStore; journal: Journal } | undefined> {
+interface Opened {
+  store: VisitStore;
+  journal: Journal;
+  importer: JournalImporter;
+}
+
+async function openStore(): Promise<Opened | undefined> {
   let store: VisitStore | undefined;
   try {
     store = await VisitStore.open(config.dataDir, config.version);
-    const journal = new Journal(config.dataDir, await recoverJournal(store));
+    const journal = new Journal(config.dataDir, await recoverJournal(store, config.dataDir, warn));
+    const importer = new JournalImporter(store, journal, {
+      dataDir: config.dataDir,
+      deferBytes: config.journalDeferBytes,
+      warn,
+    });
     tell({ type: "opened", history: await store.history(config.historySinceMs) });
-    return { store, journal };
+    return { store, journal, importer };
   } catch (error) {
     store?.close();
     // VisitStore.open's errors are already worded for the operator; the journal's are not.
@@ -99,43 +95,6 @@ async function openStore(): Promise<{ store: VisitStore; journal: Journal } | un
     tell({ type: "open-failed", message });
     return undefined;
   }
-}
-
-/** Imports what the last run left in the journal (a crash, a failed import); returns the next segment's number. */
-async function recoverJournal(store: VisitStore): Promise<number> {
-  const imported = await store.journalImported();
-  const segments = listSegments(config.dataDir);
-  for (const segment of segments)
-    if (segment.seq <= imported || segment.bytes === 0) rmSync(segment.path, { force: true });
-  const left = segments.filter((s) => s.seq > imported && s.bytes > 0);
-  for (const batch of importBatches(left)) {
-    const { rows, dropped } = await store.importJournal(batch);
-    if (dropped > 0) {
-      tell({
-        type: "warning",
-        message: `journal from the last run: ${rows} visits imported, ${dropped} torn line(s) dropped (cut short when the process died)`,
-      });
-    }
-    for (const segment of batch) rmSync(segment.path, { force: true });
-  }
-  return Math.max(imported, ...segments.map((s) => s.seq)) + 1;
-}
-
-/** Segments grouped into transactions of at most IMPORT_MAX_BYTES (at least one segment each). */
-function importBatches<T extends Segment>(segments: readonly T[]): T[][] {
-  const batches: T[][] = [];
-  let bytes = 0;
-  for (const segment of segments) {
-    const open = batches.at(-1);
-    if (open === undefined || bytes + segment.bytes > IMPORT_MAX_BYTES) {
-      batches.push([segment]);
-      bytes = segment.bytes;
-    } else {
-      open.push(segment);
-      bytes += segment.bytes;
-    }
-  }
-  return batches;
 }
 
 function onMessage(message: ToRecorder): void {
@@ -167,7 +126,8 @@ async function loop(): Promise<void> {
     const seen = Atomics.load(c.header, H_STORE_DOORBELL);
     const stored = await storeBatch(c);
     c.times[F_STORE_HEARTBEAT_MS] = Date.now();
-    if (!stopping) scheduleImport(c, Date.now());
+    if (!stopping) importer.tick(Date.now());
+    c.times[F_STORE_JOURNAL_BYTES] = importer.pendingBytes;
     if (Atomics.load(c.header, H_STORE_STATE) === STORE_FAILED) return finish();
     if (stopping && stored === 0 && allEmpty()) return finish();
     let waitMs: number;
@@ -243,65 +203,6 @@ function grow(buffer: Buffer, needed: number, used: number): Buffer {
   return bigger;
 }
 
-/** Closes the journal segment when it is due; starts an import when the policy says so and none runs. */
-function scheduleImport(c: SharedCounters, nowMs: number): void {
-  if (journal.bytes >= SEGMENT_BYTES || journal.ageMs(nowMs) >= SEGMENT_MS) {
-    try {
-      const closed = journal.rotate();
-      if (closed) toImport.push({ ...closed, closedAtMs: nowMs });
-    } catch (error) {
-      importFailed(error); // the current segment stays in use
-    }
-  }
-  c.times[F_STORE_JOURNAL_BYTES] = journalBytes();
-  if (importing !== undefined || toImport.length === 0 || nowMs < importRetryAt) return;
-  const due = importDue({
-    waitingBytes: journalBytes() - journal.bytes,
-    oldestWaitMs: nowMs - (toImport[0]?.closedAtMs ?? nowMs),
-    idleShare: idle.read(nowMs),
-    deferBytes: config.journalDeferBytes,
-  });
-  if (!due) return;
-  importing = importClosed().finally(() => {
-    importing = undefined;
-    c.times[F_STORE_JOURNAL_BYTES] = journalBytes();
-  });
-}
-
-const journalBytes = () => toImport.reduce((n, s) => n + s.bytes, journal.bytes);
-
-/** Moves closed segments into DuckDB, oldest first; stops at the first failure (retried later). */
-async function importClosed(): Promise<void> {
-  for (const batch of importBatches(toImport)) {
-    try {
-      const { dropped } = await store.importJournal(batch);
-      if (dropped > 0) tell({ type: "warning", message: `journal import: ${dropped} unreadable line(s) dropped` });
-    } catch (error) {
-      importFailed(error);
-      return;
-    }
-    toImport.splice(0, batch.length);
-    for (const segment of batch) rmSync(segment.path, { force: true });
-    if (importFailingSince !== 0) {
-      importFailingSince = 0;
-      tell({ type: "warning", message: "journal import into DuckDB works again" });
-    }
-  }
-}
-
-/** Visits stay safe in the journal; say so (not every second), and retry. */
-function importFailed(error: unknown): void {
-  const now = Date.now();
-  importRetryAt = now + RETRY_MS;
-  if (importFailingSince === 0) importFailingSince = now;
-  if (now - importWarnedAt < IMPORT_WARN_EVERY_MS) return;
-  importWarnedAt = now;
-  tell({
-    type: "warning",
-    message: `moving the journal into DuckDB fails (${describeStoreError(config.dataDir, error)}); visits are kept in the journal files (${journalBytes()} bytes) and the import is retried`,
-  });
-}
-
 function onFailure(c: SharedCounters, error: unknown): void {
   lastFailure = describeStoreError(config.dataDir, error);
   c.times[F_STORE_FAILURES] = (c.times[F_STORE_FAILURES] as number) + 1;
@@ -331,18 +232,11 @@ function countRecords(reader: RingReader): number {
 /** Stores the rest: the open segment goes to DuckDB too, then a checkpoint folds the WAL in (quicker next start). */
 async function finish(): Promise<void> {
   const unstored = unstoredRecords();
-  await importing;
-  try {
-    const last = journal.close();
-    if (last) toImport.push({ ...last, closedAtMs: Date.now() });
-  } catch {}
-  importRetryAt = 0;
-  await importClosed();
-  if (toImport.length > 0) {
-    tell({
-      type: "warning",
-      message: `${toImport.length} journal segment(s) could not be moved into DuckDB; they stay in ${config.dataDir} and the next start imports them`,
-    });
+  const left = await importer.drain();
+  if (left > 0) {
+    warn(
+      `${left} journal segment(s) could not be moved into DuckDB; they stay in ${config.dataDir} and the next start imports them`,
+    );
   } else if (unstored === 0) {
     await store.checkpoint().catch(() => {});
   }
@@ -353,7 +247,7 @@ function close(unstored: number): void {
   try {
     store.close();
   } catch (error) {
-    tell({ type: "warning", message: `closing the store: ${(error as Error).message}` });
+    warn(`closing the store: ${(error as Error).message}`);
   }
   tell({ type: "stopped", rows: rowsThisRun, unstoredRecords: unstored });
   port.close();
