@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, type TestContext, test } from "node:test";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { listSegments } from "../../src/store/journal.js";
+import { listSegments, segmentPath } from "../../src/store/journal.js";
 import { STORE_FILE } from "../../src/store/visit-store.js";
 import { listeningPort, runCli } from "../helpers/cli.js";
 import { storedCounts, tempDataDir } from "../helpers/store.js";
@@ -137,11 +137,14 @@ describe("crashes (kill -9 under concurrent load)", () => {
     const newest = listSegments(dir).at(-1);
     assert.ok(newest, "a journal segment is left");
     appendFileSync(newest.path, '{"t":1764064800000,"h":null,"p":null,"b":{"user_id":"half-writ');
+    const staleRewrite = `${segmentPath(dir, 999)}.clean`; // as if a crash interrupted an older rewrite
+    writeFileSync(staleRewrite, '{"half":');
     const restarted = runCli([...BASE_ARGS, "-n", "1", "--data-dir", dir]);
     await listeningPort(restarted);
     restarted.child.kill("SIGTERM");
     assert.equal(await restarted.exited, 0);
     assert.match(restarted.stdout(), /1 torn line\(s\) dropped/);
+    assert.equal(existsSync(staleRewrite), false, "an interrupted rewrite is removed");
     assert.deepEqual(
       await storedCounts(dir),
       Array.from({ length: 50 }, (_, i) => i + 1),
