@@ -4,10 +4,9 @@
  * (in the background: DuckDB runs the import off the JavaScript thread),
  * retrying failures, and — at start — importing what the last run left.
  */
-import { readdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { IdleMeter, importDue } from "./import-policy.js";
-import { type Journal, listSegments, type Segment } from "./journal.js";
+import { type Journal, listSegments, removeStaleRewrites, type Segment } from "./journal.js";
 import { describeStoreError, type VisitStore } from "./visit-store.js";
 
 /** A journal segment is closed (ready for DuckDB) once it is this old or this big. */
@@ -15,7 +14,6 @@ const SEGMENT_MS = 1000;
 const SEGMENT_BYTES = 32 * 1024 * 1024;
 /** At most this much journal per DuckDB transaction. */
 const IMPORT_MAX_BYTES = 64 * 1024 * 1024;
-const STALE_REWRITE = /^journal-\d{12}\.ndjson\.clean$/;
 /** After a failed import, wait this long before the next try. */
 const RETRY_MS = 1000;
 /** While imports fail, say so again this often (the visits are safe in the journal meanwhile). */
@@ -132,8 +130,7 @@ export async function recoverJournal(
   warn: (message: string) => void,
 ): Promise<number> {
   const imported = await store.journalImported();
-  // A rewrite (see VisitStore.importJournal) a crash interrupted: it is made again from its segment if needed.
-  for (const name of readdirSync(dataDir)) if (STALE_REWRITE.test(name)) rmSync(join(dataDir, name), { force: true });
+  removeStaleRewrites(dataDir);
   const segments = listSegments(dataDir);
   for (const segment of segments) {
     if (segment.seq <= imported || segment.bytes === 0) rmSync(segment.path, { force: true });

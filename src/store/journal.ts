@@ -24,8 +24,17 @@ import {
 import { join } from "node:path";
 
 const SEGMENT = /^journal-(\d{12})\.ndjson$/;
+const REWRITE = /^journal-\d{12}\.ndjson\.clean$/;
 
 export const segmentPath = (dir: string, seq: number) => join(dir, `journal-${String(seq).padStart(12, "0")}.ndjson`);
+
+/** Where a segment DuckDB refused is rewritten before it is imported again (see VisitStore.importJournal). */
+export const rewritePath = (segmentFile: string) => `${segmentFile}.clean`;
+
+/** Removes rewrites a crash interrupted: each is made again from its segment if needed. */
+export function removeStaleRewrites(dir: string): void {
+  for (const name of readdirSync(dir)) if (REWRITE.test(name)) rmSync(join(dir, name), { force: true });
+}
 
 export interface Segment {
   readonly seq: number;

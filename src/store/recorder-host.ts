@@ -54,7 +54,8 @@ export class RecorderHost extends EventEmitter {
       thread.on("message", (message: FromRecorder) => {
         if (message.type === "opened") resolve(message.history);
         else if (message.type === "open-failed") reject(new StoreError(message.message));
-        else if (message.type === "warning" && host.listenerCount("warning") === 0) warnings.push(message.message);
+        // Nobody listens yet while the store opens: the caller logs these.
+        else if (message.type === "warning") warnings.push(message.message);
         else host.onMessage(message);
       });
     });

@@ -199,7 +199,7 @@ export function parseVisitLine(line: string): VisitRow {
   };
 }
 
-/** Test and recovery helper: the row of the record at `offset` in a ring. */
+/** For tests: the row of the record at `offset` in a ring. */
 export function decodeVisit(views: RingViews, offset: number): VisitRow {
   const start = offset + HEADER_BYTES;
   return parseVisitLine(views.buf.toString("utf8", start, start + lineBytes(views, offset)));

@@ -19,7 +19,7 @@ import {
 } from "node:fs";
 import { join, resolve } from "node:path";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
-import type { Segment } from "./journal.js";
+import { rewritePath, type Segment } from "./journal.js";
 import { cleanJournal } from "./visit-record.js";
 
 export const STORE_FILE = "visits.duckdb";
@@ -256,7 +256,7 @@ export class VisitStore {
       }
       return sum;
     }
-    const cleaned = `${last.path}.clean`;
+    const cleaned = rewritePath(last.path);
     const { lines, dropped } = cleanJournal(readFileSync(last.path, "utf8"));
     writeFileSync(cleaned, lines);
     try {
