@@ -21,6 +21,7 @@ import { Responder } from "../src/http/respond.js";
 import { buildStats } from "../src/http/stats-body.js";
 import { parseVisit } from "../src/http/visit-body.js";
 import { visitBody, visitHandler } from "../src/http/visit-route.js";
+import { scanVisit } from "../src/http/visit-scan.js";
 import { spawnWorker } from "../src/server/spawn-worker.js";
 
 const { values } = parseArgs({ options: { json: { type: "string" }, time: { type: "string", default: "500" } } });
@@ -90,6 +91,9 @@ bench
   })
   .add("parse+validate: valid body bytes", () => {
     sink = parseVisit(validBytes);
+  })
+  .add("scan: valid body bytes (one pass, the usual way)", () => {
+    sink = scanVisit(validBytes);
   })
   .add("parse+validate: malformed JSON", () => {
     sink = parseVisit(invalidBytes);

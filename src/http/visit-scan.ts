@@ -1,0 +1,203 @@
+/**
+ * @module One pass over the bytes of a POST /visit body that accepts the
+ * common case (a flat JSON object of plain ASCII strings and nulls) without
+ * TextDecoder, JSON.parse or typia, and allocates nothing.
+ *
+ * It never rejects. Whatever it is not sure of (escapes, non-ASCII text,
+ * numbers, nesting, a repeated field, a rule broken) is
+ * UNDECIDED and goes the full way (parseVisit), which decides and says why.
+ * So it can only be wrong by accepting what parseVisit refuses; the
+ * differential test in test/unit/visit-scan.test.ts holds it to that.
+ */
+
+/** Not decided here: run parseVisit. */
+export const UNDECIDED = 0;
+/** A valid visit. */
+export const ACCEPTED = 1;
+/** With ACCEPTED: `user_agent` is a string (absent or null: record the header). */
+export const HAS_USER_AGENT = 2;
+/** With ACCEPTED: `ip_address` is a string (absent or null: record the client address). */
+export const HAS_IP_ADDRESS = 4;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN = 0x7b;
+const CLOSE = 0x7d;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const NINE = 0x39;
+
+// Field ids are bits of the `seen` mask (a repeated field is left to JSON.parse: the last one wins there).
+const USER_ID = 1;
+const PAGE_URL = 2;
+const USER_AGENT = 4;
+const IP_ADDRESS = 8;
+const REFERRER = 16;
+const REQUIRED = USER_ID | PAGE_URL;
+
+interface Field {
+  /** The name as bytes. */
+  readonly name: Uint8Array;
+  readonly id: number;
+  /** The longest value, in code points (one byte each in plain ASCII). */
+  readonly max: number;
+}
+const field = (name: string, id: number, max: number): Field => ({ name: new TextEncoder().encode(name), id, max });
+const USER_ID_FIELD = field("user_id", USER_ID, 256);
+const PAGE_URL_FIELD = field("page_url", PAGE_URL, 2048);
+const USER_AGENT_FIELD = field("user_agent", USER_AGENT, 1024);
+const IP_ADDRESS_FIELD = field("ip_address", IP_ADDRESS, 45); // checked as an address besides
+const REFERRER_FIELD = field("referrer", REFERRER, 2048);
+
+const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+function skipSpace(b: Uint8Array, i: number): number {
+  while (i < b.length && isSpace(b[i] as number)) i++;
+  return i;
+}
+
+/** 1 for the bytes a plain string holds as they are: printable ASCII but the quote and the backslash. */
+const PLAIN = new Uint8Array(256);
+for (let c = 0x20; c < 0x80; c++) PLAIN[c] = c === QUOTE || c === BACKSLASH ? 0 : 1;
+
+/** Index of the closing quote of a string whose text starts at `i`, or -1 if it is not plain printable ASCII. */
+function plainStringEnd(b: Uint8Array, i: number): number {
+  const n = b.length;
+  while (i < n && PLAIN[b[i] as number] === 1) i++;
+  return i < n && b[i] === QUOTE ? i : -1;
+}
+
+/** The field the key b[start, end) names, or undefined for an unknown one. */
+function fieldAt(b: Uint8Array, start: number, end: number): Field | undefined {
+  // The five names differ in length or first letter: one comparison picks the candidate.
+  let field: Field;
+  switch (end - start) {
+    case 7:
+      field = USER_ID_FIELD;
+      break;
+    case 8:
+      field = b[start] === 0x70 ? PAGE_URL_FIELD : REFERRER_FIELD;
+      break;
+    case 10:
+      field = b[start] === 0x75 ? USER_AGENT_FIELD : IP_ADDRESS_FIELD;
+      break;
+    default:
+      return undefined;
+  }
+  const name = field.name;
+  for (let k = 0; k < name.length; k++) if (name[k] !== b[start + k]) return undefined;
+  return field;
+}
+
+/** Dotted-quad IPv4 as typia's `ipv4` format takes it: four 0–255 parts, no leading zeros. */
+export function isIpv4At(b: Uint8Array, start: number, end: number): boolean {
+  let i = start;
+  for (let part = 0; part < 4; part++) {
+    if (part > 0) {
+      if (i >= end || b[i] !== DOT) return false;
+      i++;
+    }
+    const first = i;
+    let value = 0;
+    while (i < end && i - first < 3 && isDigit(b[i] as number)) {
+      value = value * 10 + (b[i] as number) - ZERO;
+      i++;
+    }
+    const digits = i - first;
+    if (digits === 0 || value > 255 || (digits > 1 && b[first] === ZERO)) return false;
+  }
+  return i === end;
+}
+
+const isDigit = (c: number) => c >= ZERO && c <= NINE;
+const isHex = (c: number) => isDigit(c) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66);
+
+/**
+ * IPv6 text as typia's `ipv6` format takes it (RFC 4291 forms, no zone):
+ * groups of 1–4 hex digits, the last two may be written as IPv4, and one `::`
+ * may stand for one or more zero groups.
+ */
+export function isIpv6At(b: Uint8Array, start: number, end: number): boolean {
+  let groups = 0;
+  let compressed = false;
+  let i = start;
+  if (end - start >= 2 && b[i] === COLON && b[i + 1] === COLON) {
+    compressed = true;
+    i += 2;
+    if (i === end) return true;
+  }
+  for (;;) {
+    const first = i;
+    while (i < end && i - first < 4 && isHex(b[i] as number)) i++;
+    if (i < end && b[i] === DOT) {
+      // An IPv4 tail: the last 32 bits, after at least one colon.
+      if (first === start || !isIpv4At(b, first, end)) return false;
+      groups += 2;
+      break;
+    }
+    if (i === first) return false;
+    groups++;
+    if (i === end) break;
+    if (b[i] !== COLON) return false;
+    i++;
+    if (b[i] === COLON) {
+      if (compressed) return false;
+      compressed = true;
+      i++;
+      if (i === end) break;
+    } else if (i === end) {
+      return false; // a single trailing colon
+    }
+  }
+  return compressed ? groups <= 7 : groups === 8;
+}
+
+/** ACCEPTED with HAS_* flags when the body is surely a valid visit, else UNDECIDED. */
+export function scanVisit(b: Uint8Array): number {
+  let i = skipSpace(b, 0);
+  if (b[i] !== OPEN) return UNDECIDED;
+  let seen = 0;
+  let flags = ACCEPTED;
+  for (;;) {
+    i = skipSpace(b, i + 1);
+    if (b[i] !== QUOTE) return UNDECIDED; // also `{}`: fields are missing
+    const keyEnd = plainStringEnd(b, i + 1);
+    if (keyEnd === -1) return UNDECIDED;
+    const field = fieldAt(b, i + 1, keyEnd);
+    i = skipSpace(b, keyEnd + 1);
+    if (b[i] !== COLON) return UNDECIDED;
+    i = skipSpace(b, i + 1);
+    if (b[i] === QUOTE) {
+      const valueEnd = plainStringEnd(b, i + 1);
+      if (valueEnd === -1) return UNDECIDED;
+      if (field !== undefined) {
+        const length = valueEnd - i - 1;
+        if (length > field.max || (length === 0 && (field.id & REQUIRED) !== 0)) return UNDECIDED;
+        if (field.id === IP_ADDRESS && !isIpv4At(b, i + 1, valueEnd) && !isIpv6At(b, i + 1, valueEnd)) {
+          return UNDECIDED;
+        }
+        if (field.id === USER_AGENT) flags |= HAS_USER_AGENT;
+        if (field.id === IP_ADDRESS) flags |= HAS_IP_ADDRESS;
+      }
+      i = valueEnd + 1;
+    } else if (b[i] === 0x6e && b[i + 1] === 0x75 && b[i + 2] === 0x6c && b[i + 3] === 0x6c) {
+      // null: fine for an optional field or an unknown one, never for a required one.
+      if (field !== undefined && (field.id & REQUIRED) !== 0) return UNDECIDED;
+      i += 4;
+    } else {
+      return UNDECIDED;
+    }
+    if (field !== undefined) {
+      if ((seen & field.id) !== 0) return UNDECIDED;
+      seen |= field.id;
+    }
+    i = skipSpace(b, i);
+    if (b[i] === COMMA) continue;
+    if (b[i] !== CLOSE) return UNDECIDED;
+    break;
+  }
+  if (skipSpace(b, i + 1) !== b.length || (seen & REQUIRED) !== REQUIRED) return UNDECIDED;
+  return flags;
+}
