@@ -4,10 +4,12 @@
  * TextDecoder, JSON.parse or typia, and allocates nothing.
  *
  * It never rejects. Whatever it is not sure of (escapes, non-ASCII text,
- * numbers, nesting, a repeated field, a rule broken) is
- * UNDECIDED and goes the full way (parseVisit), which decides and says why.
- * So it can only be wrong by accepting what parseVisit refuses; the
- * differential test in test/unit/visit-scan.test.ts holds it to that.
+ * numbers, nesting, a repeated field, a rule broken) is UNDECIDED and goes
+ * the full way (parseVisit), which decides and says why. So it can only be
+ * wrong by accepting what parseVisit refuses; the differential test in
+ * test/unit/visit-scan.test.ts holds it to that. The limits below mirror
+ * src/contract/types.ts: looser ones fail that test's boundary cases,
+ * stricter ones only send more bodies the full way.
  */
 
 /** Not decided here: run parseVisit. */
