@@ -110,7 +110,10 @@ describe("scanVisit leaves everything else to parseVisit", () => {
     ["an escape in a key", '{"user\\u005fid":"u","page_url":"/p"}'],
     ["non-ASCII text", '{"user_id":"ü","page_url":"/p"}'],
     ["a raw control character in a string", '{"user_id":"u\tv","page_url":"/p"}'],
-    ["a repeated field (JSON.parse keeps the last)", '{"user_id":"u","page_url":"/p","user_id":""}'],
+    [
+      "a repeated field (JSON.parse keeps the last)",
+      '{"user_id":"u","page_url":"/p","user_agent":"UA","user_agent":null}',
+    ],
     ["a number value", '{"user_id":"u","page_url":"/p","n":1}'],
     ["a nested unknown field", '{"user_id":"u","page_url":"/p","o":{}}'],
     ["an IPv6 address with two ::", '{"user_id":"u","page_url":"/p","ip_address":"1::2::3"}'],
@@ -163,8 +166,11 @@ describe("scanVisit against parseVisit on random bodies", () => {
     };
     // Half the bodies keep every value plausible, so that valid ones are common too.
     const plausible = next() < 0.5;
-    const member = (key: string) =>
-      `"${key}":${!plausible ? value() : key === "ip_address" ? `"${pick(IPS.slice(0, 3))}"` : `"${"x".repeat(1 + Math.floor(next() * 20))}"`}`;
+    const plausibleValue = (key: string) => {
+      if (key !== "user_id" && key !== "page_url" && next() < 0.2) return "null";
+      return key === "ip_address" ? `"${pick(IPS.slice(0, 3))}"` : `"${"x".repeat(1 + Math.floor(next() * 20))}"`;
+    };
+    const member = (key: string) => `"${key}":${plausible ? plausibleValue(key) : value()}`;
     const members: string[] = [];
     if (next() < 0.9) members.push(plausible ? member("user_id") : `"user_id":${next() < 0.8 ? '"u"' : value()}`);
     if (next() < 0.9) members.push(plausible ? member("page_url") : `"page_url":${next() < 0.8 ? '"/p"' : value()}`);
