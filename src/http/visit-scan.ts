@@ -46,12 +46,12 @@ interface Field {
   /** The longest value, in code points (one byte each in plain ASCII). */
   readonly max: number;
 }
-const field = (name: string, id: number, max: number): Field => ({ name: new TextEncoder().encode(name), id, max });
-const USER_ID_FIELD = field("user_id", USER_ID, 256);
-const PAGE_URL_FIELD = field("page_url", PAGE_URL, 2048);
-const USER_AGENT_FIELD = field("user_agent", USER_AGENT, 1024);
-const IP_ADDRESS_FIELD = field("ip_address", IP_ADDRESS, 45); // checked as an address besides
-const REFERRER_FIELD = field("referrer", REFERRER, 2048);
+const fieldSpec = (name: string, id: number, max: number): Field => ({ name: new TextEncoder().encode(name), id, max });
+const USER_ID_FIELD = fieldSpec("user_id", USER_ID, 256);
+const PAGE_URL_FIELD = fieldSpec("page_url", PAGE_URL, 2048);
+const USER_AGENT_FIELD = fieldSpec("user_agent", USER_AGENT, 1024);
+const IP_ADDRESS_FIELD = fieldSpec("ip_address", IP_ADDRESS, 45); // checked as an address besides
+const REFERRER_FIELD = fieldSpec("referrer", REFERRER, 2048);
 
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
