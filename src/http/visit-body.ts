@@ -6,7 +6,7 @@ import { problem } from "../contract/errors.js";
 import type { ValidationErrorItem, VisitRequest } from "../contract/types.js";
 import { toValidationItems } from "../contract/typia-errors.js";
 import { isVisitRequest, validateVisitRequest } from "../generated/validators.js";
-import { ACCEPTED, HAS_IP_ADDRESS, HAS_USER_AGENT } from "./visit-scan.js";
+import { ACCEPTED, HAS_IP_ADDRESS, HAS_LINE_BREAK, HAS_USER_AGENT } from "./visit-scan.js";
 
 /** Largest accepted body (API.md: 16 KiB). */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -56,7 +56,11 @@ export function parseVisit(body: Uint8Array): VisitParse {
   return { ok: false, problems: toValidationItems(result.errors, "body") };
 }
 
-/** A parsed visit as scanVisit's flags: which recorded defaults it leaves to the server (null counts as absent). */
+/**
+ * A parsed visit as scanVisit's flags: which recorded defaults it leaves to the
+ * server (null counts as absent). Line breaks were not looked for: assume some.
+ */
 export function scanFlags(visit: VisitRequest): number {
-  return ACCEPTED | (visit.user_agent != null ? HAS_USER_AGENT : 0) | (visit.ip_address != null ? HAS_IP_ADDRESS : 0);
+  const flags = ACCEPTED | HAS_LINE_BREAK;
+  return flags | (visit.user_agent != null ? HAS_USER_AGENT : 0) | (visit.ip_address != null ? HAS_IP_ADDRESS : 0);
 }

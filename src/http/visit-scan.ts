@@ -20,6 +20,12 @@ export const ACCEPTED = 1;
 export const HAS_USER_AGENT = 2;
 /** With ACCEPTED: `ip_address` is a string (absent or null: record the client address). */
 export const HAS_IP_ADDRESS = 4;
+/**
+ * With ACCEPTED: the body may hold a raw line break (CR or LF) between tokens,
+ * which the store must blank to keep a visit on one journal line. Without it
+ * the body is one line as it is, and the store copies it without a second pass.
+ */
+export const HAS_LINE_BREAK = 8;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -53,10 +59,18 @@ const USER_AGENT_FIELD = fieldSpec("user_agent", USER_AGENT, 1024);
 const IP_ADDRESS_FIELD = fieldSpec("ip_address", IP_ADDRESS, 45); // checked as an address besides
 const REFERRER_FIELD = fieldSpec("referrer", REFERRER, 2048);
 
-const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+/** HAS_LINE_BREAK once skipSpace has passed a CR or LF in the body being scanned. */
+let lineBreak = 0;
 
 function skipSpace(b: Uint8Array, i: number): number {
-  while (i < b.length && isSpace(b[i] as number)) i++;
+  while (i < b.length) {
+    const c = b[i] as number;
+    if (c === 0x20 || c === 0x09) i++;
+    else if (c === 0x0a || c === 0x0d) {
+      lineBreak = HAS_LINE_BREAK;
+      i++;
+    } else break;
+  }
   return i;
 }
 
@@ -158,6 +172,7 @@ export function isIpv6At(b: Uint8Array, start: number, end: number): boolean {
 
 /** ACCEPTED with HAS_* flags when the body is surely a valid visit, else UNDECIDED. */
 export function scanVisit(b: Uint8Array): number {
+  lineBreak = 0;
   let i = skipSpace(b, 0);
   if (b[i] !== OPEN) return UNDECIDED;
   let seen = 0;
@@ -201,5 +216,6 @@ export function scanVisit(b: Uint8Array): number {
     break;
   }
   if (skipSpace(b, i + 1) !== b.length || (seen & REQUIRED) !== REQUIRED) return UNDECIDED;
-  return flags;
+  // Strings here are printable ASCII: a line break can only be whitespace between tokens.
+  return flags | lineBreak;
 }

@@ -19,7 +19,7 @@ import {
   readdirSync,
   rmSync,
   statSync,
-  writeSync,
+  writevSync,
 } from "node:fs";
 import { join } from "node:path";
 
@@ -92,14 +92,36 @@ export class Journal {
   }
 
   /**
-   * Appends `length` bytes of `data` and makes them durable. On failure the
-   * segment is cut back to what was durable before, so a retry appends the
-   * same lines once, never after a torn copy of them.
+   * Appends the pieces, in order, and makes them durable: one writev (libuv
+   * splits it at IOV_MAX pieces and resumes short writes), one fdatasync. On failure the segment is cut back to
+   * what was durable before, so a retry appends the same lines once, never
+   * after a torn copy of them. Returns the bytes appended.
    */
-  commit(data: Uint8Array, length: number, nowMs: number): void {
+  commit(pieces: readonly Uint8Array[], nowMs: number): number {
+    let length = 0;
+    for (const piece of pieces) length += piece.byteLength;
     try {
       let done = 0;
-      while (done < length) done += writeSync(this.fd, data, done, length - done, this.size + done);
+      let next = 0; // first piece not wholly written
+      let into = 0; // bytes of pieces[next] already written
+      while (done < length) {
+        let rest = pieces;
+        if (next > 0 || into > 0) {
+          const tail = pieces.slice(next);
+          tail[0] = (tail[0] as Uint8Array).subarray(into);
+          rest = tail;
+        }
+        const written = writevSync(this.fd, rest, this.size + done);
+        if (written <= 0) throw new Error(`journal write made no progress (${written})`);
+        done += written;
+        // Short only when the disk fills (the next call then fails): go on after its last byte.
+        let left = into + written;
+        while (next < pieces.length && left >= (pieces[next] as Uint8Array).byteLength) {
+          left -= (pieces[next] as Uint8Array).byteLength;
+          next++;
+        }
+        into = left;
+      }
       fdatasyncSync(this.fd);
     } catch (error) {
       try {
@@ -107,8 +129,9 @@ export class Journal {
       } catch {}
       throw error;
     }
-    if (this.size === 0) this.firstAtMs = nowMs;
+    if (this.size === 0 && length > 0) this.firstAtMs = nowMs;
     this.size += length;
+    return length;
   }
 
   /** Closes the current segment and starts the next; returns the closed one (undefined if it was empty). */

@@ -34,7 +34,7 @@ import { Journal } from "./journal.js";
 import { JournalImporter, recoverJournal } from "./journal-importer.js";
 import type { FromRecorder, RecorderConfig, ToRecorder } from "./messages.js";
 import { RingReader } from "./ring.js";
-import { copyLine, lineBytes, recordTime } from "./visit-record.js";
+import { lineView, recordTime } from "./visit-record.js";
 import { describeStoreError, StoreError, VisitStore } from "./visit-store.js";
 
 const config = workerData as RecorderConfig;
@@ -61,8 +61,13 @@ let stopping = false;
 let failingSince = 0;
 let lastFailure = "";
 let rowsThisRun = 0;
-/** Where a commit's lines are gathered from the rings (grows as needed). */
-let staging: Buffer = Buffer.allocUnsafe(1 << 20);
+/**
+ * A commit's lines, as views of the rings' memory: the kernel copies them to
+ * the file in one writev. (Copying shared memory in JavaScript goes through
+ * V8's relaxed-atomic memmove: it was the recorder's main cost.) The views
+ * stay valid until the commit, since a ring's space is freed only after it.
+ */
+const lines: Uint8Array[] = [];
 
 const opened = await openStore();
 if (opened) port.on("message", onMessage);
@@ -149,15 +154,13 @@ async function loop(): Promise<void> {
 async function storeBatch(c: SharedCounters): Promise<number> {
   let rows = 0;
   let oldestMs = Number.POSITIVE_INFINITY;
-  let length = 0;
   let pending = 0;
+  lines.length = 0;
   try {
     for (const ring of rings.values()) {
       const views = ring.reader.views;
       ring.readTo = ring.reader.read((offset) => {
-        const bytes = lineBytes(views, offset);
-        if (length + bytes > staging.length) staging = grow(staging, length + bytes, length);
-        length = copyLine(views, offset, staging, length);
+        lines.push(lineView(views, offset));
         const tsMs = recordTime(views, offset);
         if (tsMs < oldestMs) oldestMs = tsMs;
         rows++;
@@ -166,12 +169,14 @@ async function storeBatch(c: SharedCounters): Promise<number> {
     if (rows > 0) {
       if (config.commitDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.commitDelayMs));
       const t0 = performance.now();
-      journal.commit(staging, length, Date.now());
+      journal.commit(lines, Date.now());
       c.times[F_STORE_COMMIT_MS] = (c.times[F_STORE_COMMIT_MS] as number) + (performance.now() - t0);
     }
   } catch (error) {
     onFailure(c, error);
     return 0;
+  } finally {
+    lines.length = 0; // no view of ring memory outlives the batch
   }
   // Stored: free the ring space and wake strict-mode waiters.
   for (const [id, ring] of rings) {
@@ -195,12 +200,6 @@ async function storeBatch(c: SharedCounters): Promise<number> {
     c.times[F_STORE_LAG_MS] = 0;
   }
   return rows;
-}
-
-function grow(buffer: Buffer, needed: number, used: number): Buffer {
-  const bigger = Buffer.allocUnsafe(Math.max(needed, buffer.length * 2));
-  buffer.copy(bigger, 0, 0, used);
-  return bigger;
 }
 
 function onFailure(c: SharedCounters, error: unknown): void {

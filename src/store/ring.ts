@@ -68,10 +68,13 @@ export class RingWriter {
   readonly views: RingViews;
   /** Our own tail: only we move it, so no need to read it back. */
   private tail: number;
+  /** The reader's head as of the last reserve (fill() needs no second atomic read). */
+  private head: number;
 
   constructor(buffer: SharedArrayBuffer) {
     this.views = viewRing(buffer);
     this.tail = Atomics.load(this.views.control, TAIL) >>> 0;
+    this.head = Atomics.load(this.views.control, HEAD) >>> 0;
   }
 
   /**
@@ -81,7 +84,8 @@ export class RingWriter {
   reserve(maxBytes: number): number {
     const size = alignUp(maxBytes);
     const { capacity, mask, u32, control } = this.views;
-    const used = distance(Atomics.load(control, HEAD) >>> 0, this.tail);
+    this.head = Atomics.load(control, HEAD) >>> 0;
+    const used = distance(this.head, this.tail);
     const offset = this.tail & mask;
     const untilEnd = capacity - offset;
     if (untilEnd >= size) return used + size <= capacity ? offset : -1;
@@ -100,9 +104,9 @@ export class RingWriter {
     return this.tail;
   }
 
-  /** Fraction of the ring in use (0..1). */
+  /** Fraction of the ring in use (0..1), as of the last reserve: the reader may have freed some since. */
   fill(): number {
-    return distance(Atomics.load(this.views.control, HEAD) >>> 0, this.tail) / this.views.capacity;
+    return distance(this.head, this.tail) / this.views.capacity;
   }
 }
 

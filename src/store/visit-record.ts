@@ -18,9 +18,6 @@ import { alignUp, type RingViews, RingWriter } from "./ring.js";
 const HEADER_BYTES = 16;
 /** Digits of the largest visit_count (2^53), the fixed width `c` is padded to. */
 const COUNT_WIDTH = 16;
-/** JSON strings needing escapes: quote, backslash, control characters. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: JSON must escape exactly these control characters.
-const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
 
 const ascii = (s: string) => Uint8Array.from(s, (ch) => ch.charCodeAt(0));
 const OPEN_T = ascii('{"t":');
@@ -30,6 +27,8 @@ const KEY_B = ascii(',"b":');
 const KEY_C = ascii(',"c":');
 const NULL = ascii("null");
 const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const DOT = 0x2e;
 const SPACE = 0x20;
 /** Every fixed byte of a line: keys, braces, newline, the widest time and count. */
 const FIXED_BYTES = 5 * 5 + 2 + 16 + COUNT_WIDTH;
@@ -61,13 +60,27 @@ export class VisitRecordWriter {
    * Counts the visit and records it, or returns 0 (nothing counted) when the
    * ring is full. The count comes after the room is secured, so a refused
    * visit never changes a count.
+   *
+   * `oneLine`: the body holds no raw CR or LF (the scanner saw none), so it
+   * needs no blanking pass. `address`: text, or an IPv4 address as an
+   * unsigned 32-bit number (printed here: no string is made for it).
    */
-  record(counter: VisitCounter, body: Uint8Array, userAgent: string | undefined, address: string | undefined): number {
+  record(
+    counter: VisitCounter,
+    body: Uint8Array,
+    oneLine: boolean,
+    userAgent: string | undefined,
+    address: string | number | undefined,
+  ): number {
     // A UTF-8 byte-order mark is legal before a JSON body, not inside a JSON line.
     if (body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) body = body.subarray(3);
-    const ua = userAgent === undefined ? undefined : jsonText(userAgent);
-    const ip = address === undefined ? undefined : jsonText(address);
-    const max = HEADER_BYTES + FIXED_BYTES + body.byteLength + textMax(ua) + textMax(ip);
+    // Header values are nearly always plain ASCII: copied by charCode, with no escaping and no native call.
+    const uaPlain = userAgent !== undefined && isPlainText(userAgent);
+    const ua = userAgent === undefined || uaPlain ? userAgent : JSON.stringify(userAgent);
+    const ipPlain = typeof address === "string" && isPlainText(address);
+    const ip = typeof address !== "string" || ipPlain ? address : JSON.stringify(address);
+    const ipMax = typeof ip === "number" ? IPV4_MAX_BYTES : textMax(ip, ipPlain);
+    const max = HEADER_BYTES + FIXED_BYTES + body.byteLength + textMax(ua, uaPlain) + ipMax;
     const offset = this.ring.reserve(max);
     if (offset < 0) return 0;
     const { bytes, u32, f64 } = this.views;
@@ -75,11 +88,12 @@ export class VisitRecordWriter {
     const lineStart = offset + HEADER_BYTES;
     let at = put(bytes, lineStart, OPEN_T);
     at = putDigits(bytes, at, tsMs);
-    at = this.putText(put(bytes, at, KEY_H), ua);
-    at = this.putText(put(bytes, at, KEY_P), ip);
+    at = this.putText(put(bytes, at, KEY_H), ua, uaPlain);
+    at = put(bytes, at, KEY_P);
+    at = typeof ip === "number" ? putIpv4(bytes, at, ip) : this.putText(at, ip, ipPlain);
     at = put(bytes, at, KEY_B);
     bytes.set(body, at);
-    blankLineBreaks(bytes, at, at + body.byteLength);
+    if (!oneLine) blankLineBreaks(bytes, at, at + body.byteLength);
     at = put(bytes, at + body.byteLength, KEY_C);
     const countAt = at;
     at += COUNT_WIDTH;
@@ -91,7 +105,8 @@ export class VisitRecordWriter {
     f64[(offset >>> 3) + 1] = tsMs;
     // The one step that cannot be undone comes last: nothing after it can fail before publish.
     const count = counter.record();
-    bytes.fill(SPACE, putDigits(bytes, countAt, count), countAt + COUNT_WIDTH);
+    // A loop, not fill(): on a shared buffer fill() is a call into C++, dear for a few bytes.
+    for (let i = putDigits(bytes, countAt, count); i < countAt + COUNT_WIDTH; i++) bytes[i] = SPACE;
     this.lastEnd = this.ring.publish(size);
     return count;
   }
@@ -101,42 +116,72 @@ export class VisitRecordWriter {
     return this.ring.fill();
   }
 
-  private putText(at: number, text: JsonText | undefined): number {
+  /** `plain`: printable ASCII with nothing to escape; else `text` is already a quoted JSON string. */
+  private putText(at: number, text: string | undefined, plain: boolean): number {
     const { bytes, buf } = this.views;
     if (text === undefined) return put(bytes, at, NULL);
-    if (text.escaped) return at + buf.write(text.value, at, "utf8");
-    bytes[at] = QUOTE;
-    const n = buf.write(text.value, at + 1, "utf8");
-    bytes[at + 1 + n] = QUOTE;
-    return at + n + 2;
+    if (!plain) return at + buf.write(text, at, "utf8");
+    bytes[at++] = QUOTE;
+    for (let i = 0; i < text.length; i++) bytes[at++] = text.charCodeAt(i);
+    bytes[at++] = QUOTE;
+    return at;
   }
 }
 
-/** A header value as JSON: most need no escaping, so most are written as they are between quotes. */
-interface JsonText {
-  value: string;
-  /** `value` is already a quoted JSON string. */
-  escaped: boolean;
+/** Printable ASCII without a quote or backslash: the same bytes inside a JSON string. */
+function isPlainText(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === QUOTE || c === BACKSLASH) return false;
+  }
+  return true;
 }
 
-const jsonText = (s: string): JsonText =>
-  NEEDS_ESCAPE.test(s) ? { value: JSON.stringify(s), escaped: true } : { value: s, escaped: false };
+/** Most bytes a text takes in the line: plain ones as they are between quotes, escaped ones as UTF-8. */
+const textMax = (text: string | undefined, plain: boolean) =>
+  text === undefined ? NULL.length : plain ? text.length + 2 : text.length * 3;
 
-/** Most bytes the text can take as UTF-8 between its quotes. */
-const textMax = (t: JsonText | undefined) => (t === undefined ? NULL.length : t.value.length * 3 + 2);
+/** `"255.255.255.255"` */
+const IPV4_MAX_BYTES = 17;
+
+/** An IPv4 address (unsigned 32-bit) as a quoted dotted quad. */
+function putIpv4(bytes: Uint8Array, at: number, ip: number): number {
+  bytes[at++] = QUOTE;
+  for (let shift = 24; shift >= 0; shift -= 8) {
+    at = putSmall(bytes, at, (ip >>> shift) & 0xff);
+    bytes[at++] = shift === 0 ? QUOTE : DOT;
+  }
+  return at;
+}
 
 function put(bytes: Uint8Array, at: number, piece: Uint8Array): number {
   for (let i = 0; i < piece.length; i++) bytes[at + i] = piece[i] as number;
   return at + piece.length;
 }
 
-/** Writes a non-negative integer in ASCII; returns the position after it. */
+/** Writes a non-negative integer (up to 2^53) in ASCII; returns the position after it. */
 function putDigits(bytes: Uint8Array, at: number, n: number): number {
+  // Small-integer arithmetic only: `%` on a double above 2^31 is a call to fmod, and times have 13 digits.
+  if (n < EIGHT_DIGITS) return putSmall(bytes, at, n);
+  const high = Math.floor(n / EIGHT_DIGITS);
+  at = putSmall(bytes, at, high);
+  let low = n - high * EIGHT_DIGITS;
+  for (let i = at + 7; i >= at; i--) {
+    bytes[i] = 0x30 + (low % 10);
+    low = (low / 10) | 0;
+  }
+  return at + 8;
+}
+
+const EIGHT_DIGITS = 100_000_000;
+
+/** putDigits for n < 2^31. */
+function putSmall(bytes: Uint8Array, at: number, n: number): number {
   let digits = 1;
   for (let p = 10; p <= n; p *= 10) digits++;
-  for (let i = digits - 1; i >= 0; i--) {
-    bytes[at + i] = 0x30 + (n % 10);
-    n = Math.floor(n / 10);
+  for (let i = at + digits - 1; i >= at; i--) {
+    bytes[i] = 0x30 + (n % 10);
+    n = (n / 10) | 0;
   }
   return at + digits;
 }
@@ -159,10 +204,10 @@ export const lineBytes = (views: RingViews, offset: number) => views.u32[(offset
 /** Recorder side: the record's server time (ms). */
 export const recordTime = (views: RingViews, offset: number) => views.f64[(offset >>> 3) + 1] as number;
 
-/** Recorder side: copies the record's journal line to `target` at `at`; returns the position after it. */
-export function copyLine(views: RingViews, offset: number, target: Buffer, at: number): number {
+/** Recorder side: the record's journal line, as a view of the ring's memory (valid until the ring frees it). */
+export function lineView(views: RingViews, offset: number): Uint8Array {
   const start = offset + HEADER_BYTES;
-  return at + views.buf.copy(target, at, start, start + lineBytes(views, offset));
+  return views.bytes.subarray(start, start + lineBytes(views, offset));
 }
 
 /** A body field as stored: a string, or null when absent, null or not a string. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { appendFileSync, existsSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { describe, type TestContext, test } from "node:test";
 import { ManualClock } from "../../src/counters/clock.js";
 import { createCounters } from "../../src/counters/layout.js";
@@ -7,7 +7,7 @@ import { VisitCounter } from "../../src/counters/visit-counter.js";
 import { IDLE_SHARE_TO_IMPORT, importDue, MAX_DEFER_MS } from "../../src/store/import-policy.js";
 import { Journal, listSegments, type Segment, segmentPath } from "../../src/store/journal.js";
 import { createRing, MIN_RING_BYTES, RingReader } from "../../src/store/ring.js";
-import { copyLine, lineBytes, VisitRecordWriter } from "../../src/store/visit-record.js";
+import { lineBytes, lineView, VisitRecordWriter } from "../../src/store/visit-record.js";
 import { VisitStore } from "../../src/store/visit-store.js";
 import { queryStore, tempDataDir } from "../helpers/store.js";
 
@@ -26,15 +26,14 @@ function journalLines(visits: Visit[], first = 1): Buffer {
   const counter = new VisitCounter(createCounters(START), 0, new ManualClock(START));
   for (let i = 1; i < first; i++) counter.record();
   const writer = new VisitRecordWriter(ring);
-  for (const v of visits) assert.ok(writer.record(counter, bytes(v.body), v.userAgent, v.address) > 0);
+  for (const v of visits) assert.ok(writer.record(counter, bytes(v.body), false, v.userAgent, v.address) > 0);
   const reader = new RingReader(ring);
-  const out = Buffer.alloc(MIN_RING_BYTES);
-  let at = 0;
+  const lines: Uint8Array[] = [];
   reader.read((offset) => {
     assert.ok(lineBytes(reader.views, offset) > 0);
-    at = copyLine(reader.views, offset, out, at);
+    lines.push(lineView(reader.views, offset));
   });
-  return out.subarray(0, at);
+  return Buffer.concat(lines);
 }
 
 function writeSegment(dir: string, seq: number, lines: Buffer | string): Segment {
@@ -129,12 +128,32 @@ describe("visit journal → DuckDB", () => {
     );
   });
 
+  test("a commit of more pieces than one writev takes, from shared memory, lands whole and in order", (t) => {
+    const dir = tempDataDir(t);
+    const journal = new Journal(dir, 1);
+    // Lines in a SharedArrayBuffer, as the recorder hands them over: views of the rings.
+    const shared = new Uint8Array(new SharedArrayBuffer(64 * 1024));
+    const pieces: Uint8Array[] = [];
+    let at = 0;
+    for (let i = 0; i < 2500; i++) {
+      const line = new TextEncoder().encode(`${i}\n`);
+      shared.set(line, at);
+      pieces.push(shared.subarray(at, at + line.length));
+      at += line.length + 3; // gaps, like the records' headers
+    }
+    const expected = Array.from({ length: 2500 }, (_, i) => `${i}\n`).join("");
+    assert.equal(journal.commit(pieces, 1000), expected.length);
+    assert.equal(readFileSync(segmentPath(dir, 1), "utf8"), expected);
+    journal.close();
+  });
+
   test("the journal appends durably, rotates into numbered segments and removes an empty last one", (t) => {
     const dir = tempDataDir(t);
     const journal = new Journal(dir, 5);
     assert.equal(journal.rotate(), undefined, "nothing to close while empty");
-    journal.commit(Buffer.from("one\n"), 4, 1000);
-    journal.commit(Buffer.from("two\nxx"), 4, 1500);
+    assert.equal(journal.commit([Buffer.from("one\n")], 1000), 4);
+    assert.equal(journal.commit([Buffer.from("tw"), new Uint8Array(0), Buffer.from("o\n")], 1500), 4);
+    assert.equal(readFileSync(segmentPath(dir, 5), "utf8"), "one\ntwo\n");
     assert.equal(journal.bytes, 8);
     assert.equal(journal.ageMs(1600), 600, "age counts from the first line");
     const closed = journal.rotate();

@@ -5,7 +5,13 @@ import { ManualClock } from "../../src/counters/clock.js";
 import { createCounters } from "../../src/counters/layout.js";
 import { VisitCounter } from "../../src/counters/visit-counter.js";
 import { createRing, MIN_RING_BYTES, RingReader, RingWriter } from "../../src/store/ring.js";
-import { decodeVisit, VisitRecordWriter, type VisitRow } from "../../src/store/visit-record.js";
+import {
+  decodeVisit,
+  lineView,
+  parseVisitLine,
+  VisitRecordWriter,
+  type VisitRow,
+} from "../../src/store/visit-record.js";
 
 const START = Date.UTC(2026, 10, 25, 10, 0, 0, 250);
 
@@ -28,11 +34,15 @@ describe("visit ring", () => {
     const ring = createRing(MIN_RING_BYTES);
     const { counter: c } = counter();
     const writer = new VisitRecordWriter(ring);
-    assert.equal(writer.record(c, body({ user_id: "ü-1", page_url: "/a", referrer: "https://r" }), "UA/1 ✓", "::1"), 1);
+    assert.equal(
+      writer.record(c, body({ user_id: "ü-1", page_url: "/a", referrer: "https://r" }), true, "UA/1 ✓", "::1"),
+      1,
+    );
     assert.equal(
       writer.record(
         c,
         body({ user_id: "u2", page_url: "/b", user_agent: "own", ip_address: "10.0.0.1", extra: [1] }),
+        true,
         undefined,
         undefined,
       ),
@@ -59,18 +69,102 @@ describe("visit ring", () => {
     );
   });
 
+  test("header texts are written as JSON: plain ones as they are, the rest escaped", () => {
+    const ring = createRing(MIN_RING_BYTES);
+    const { counter: c } = counter();
+    const writer = new VisitRecordWriter(ring);
+    const agents = [
+      "back\\slash",
+      'say "hi" \\o/',
+      "tab\there",
+      "caf\u00e9",
+      "lone \ud800",
+      "~plain ASCII (x; y) 1.0~",
+      "",
+      "\u007f",
+    ];
+    for (const agent of agents) writer.record(c, body({ user_id: "u", page_url: "/p" }), true, agent, agent);
+    const rows = drain(new RingReader(ring));
+    assert.deepEqual(
+      rows.map((r) => [r.userAgent, r.ipAddress]),
+      agents.map((a) => [a, a]),
+    );
+  });
+
+  test("an IPv4 peer given as a number is recorded as its dotted quad", () => {
+    const ring = createRing(MIN_RING_BYTES);
+    const { counter: c } = counter();
+    const writer = new VisitRecordWriter(ring);
+    const peers: Array<[number, string]> = [
+      [0x7f000001, "127.0.0.1"],
+      [0xcb007109, "203.0.113.9"],
+      [0, "0.0.0.0"],
+      [0xffffffff, "255.255.255.255"],
+      [0x0a00ff0a, "10.0.255.10"],
+    ];
+    for (const [peer] of peers) writer.record(c, body({ user_id: "u", page_url: "/p" }), true, undefined, peer);
+    assert.deepEqual(
+      drain(new RingReader(ring)).map((r) => r.ipAddress),
+      peers.map(([, text]) => text),
+    );
+  });
+
+  test("visit counts of every width are written whole: past 10^8 and up to 2^53", () => {
+    const ring = createRing(MIN_RING_BYTES);
+    const counters = createCounters(START);
+    const c = new VisitCounter(counters, 0, new ManualClock(START));
+    const writer = new VisitRecordWriter(ring);
+    const starts = [99_999_998, 109_999_999, 2 ** 53 - 3];
+    const written: number[] = [];
+    for (const start of starts) {
+      counters.total[0] = BigInt(start - 1);
+      for (let i = 0; i < 3; i++)
+        written.push(writer.record(c, body({ user_id: "u", page_url: "/p" }), true, undefined, undefined));
+    }
+    assert.deepEqual(
+      drain(new RingReader(ring)).map((r) => r.visitCount),
+      written,
+    );
+    assert.deepEqual(written, [
+      99_999_998,
+      99_999_999,
+      100_000_000,
+      109_999_999,
+      110_000_000,
+      110_000_001,
+      2 ** 53 - 3,
+      2 ** 53 - 2,
+      2 ** 53 - 1,
+    ]);
+  });
+
+  test("a body with raw line breaks stays one journal line unless the scanner said it had none", () => {
+    const ring = createRing(MIN_RING_BYTES);
+    const { counter: c } = counter();
+    const writer = new VisitRecordWriter(ring);
+    const pretty = new TextEncoder().encode('{\r\n "user_id": "u",\n "page_url": "/p"\n}');
+    writer.record(c, pretty, false, undefined, undefined);
+    const reader = new RingReader(ring);
+    const lines: string[] = [];
+    reader.commit(reader.read((offset) => lines.push(Buffer.from(lineView(reader.views, offset)).toString("utf8"))));
+    assert.equal(lines.length, 1);
+    assert.equal(lines[0]?.indexOf("\n"), (lines[0]?.length ?? 0) - 1, "one line break, the one ending the line");
+    assert.ok(!lines[0]?.includes("\r"));
+    assert.equal(parseVisitLine(lines[0] as string).userId, "u");
+  });
+
   test("a full ring refuses the record and counts nothing; a commit frees the space", () => {
     const ring = createRing(MIN_RING_BYTES);
     const { counter: c } = counter();
     const writer = new VisitRecordWriter(ring);
     const big = body({ user_id: "u", page_url: "x".repeat(8000) });
     let accepted = 0;
-    while (writer.record(c, big, undefined, undefined) !== 0) accepted++;
+    while (writer.record(c, big, true, undefined, undefined) !== 0) accepted++;
     assert.equal(accepted, 8, "64 KiB holds eight 8 KB records");
     assert.equal(Number(c.record()), accepted + 1, "the refused visit took no number");
     const reader = new RingReader(ring);
     assert.equal(drain(reader).length, accepted);
-    assert.equal(writer.record(c, big, undefined, undefined), accepted + 2);
+    assert.equal(writer.record(c, big, true, undefined, undefined), accepted + 2);
   });
 
   test("records wrap around the end of the ring in order, many times over", () => {
@@ -82,7 +176,7 @@ describe("visit ring", () => {
     let sizes = 0;
     for (let i = 0; i < 5000; i++) {
       sizes = (sizes * 7 + 13) % 3000;
-      const count = writer.record(c, body({ user_id: `u${i}`, page_url: "p".repeat(sizes + 1) }), "a", "b");
+      const count = writer.record(c, body({ user_id: `u${i}`, page_url: "p".repeat(sizes + 1) }), true, "a", "b");
       if (count === 0) {
         for (const row of drain(reader)) seen.push(row.visitCount);
         i--;
