@@ -11,6 +11,7 @@ import { routeIndex } from "../metrics/request-metrics.js";
 import type { CommitWaiter } from "../store/commit-waiter.js";
 import type { VisitRecordWriter } from "../store/visit-record.js";
 import type { CorsPolicy } from "./cors.js";
+import { peerAddress } from "./peer-address.js";
 import { closeQuietly, type Exchange, OK, type Responder } from "./respond.js";
 import { declaredLength, isJsonContentType, MAX_BODY_BYTES, parseVisit, scanFlags } from "./visit-body.js";
 import { HAS_IP_ADDRESS, HAS_LINE_BREAK, HAS_USER_AGENT, scanVisit, UNDECIDED } from "./visit-scan.js";
@@ -163,25 +164,12 @@ function ringDoorbell(header: Int32Array): void {
 
 /**
  * The client address to record: the first X-Forwarded-For hop behind a trusted
- * proxy, else the peer. An IPv4 peer is returned as a number the record writer
- * prints itself (no text from uWS, no string made per visit).
+ * proxy, else the peer (an IPv4 peer as a number the record writer prints).
  */
-function clientAddress(ex: VisitExchange, trustProxy: boolean): string | number {
+function clientAddress(ex: VisitExchange, trustProxy: boolean): string | number | undefined {
   if (trustProxy && ex.forwardedFor !== "") {
     const comma = ex.forwardedFor.indexOf(",");
     return (comma === -1 ? ex.forwardedFor : ex.forwardedFor.slice(0, comma)).trim();
   }
-  const peer = new Uint8Array(ex.res.getRemoteAddress());
-  if (peer.length === 4) return ipv4At(peer, 0);
-  // A dual-stack socket may report an IPv4 peer as IPv4-mapped IPv6 (::ffff:a.b.c.d).
-  if (peer.length === 16 && isIpv4Mapped(peer)) return ipv4At(peer, 12);
-  return Buffer.from(ex.res.getRemoteAddressAsText()).toString("latin1");
-}
-
-const ipv4At = (b: Uint8Array, i: number) =>
-  (((b[i] as number) << 24) | ((b[i + 1] as number) << 16) | ((b[i + 2] as number) << 8) | (b[i + 3] as number)) >>> 0;
-
-function isIpv4Mapped(b: Uint8Array): boolean {
-  for (let i = 0; i < 10; i++) if (b[i] !== 0) return false;
-  return b[10] === 0xff && b[11] === 0xff;
+  return peerAddress(new Uint8Array(ex.res.getRemoteAddress()));
 }

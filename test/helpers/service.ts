@@ -12,6 +12,8 @@ export interface TestService extends Service {
 
 export interface TestServiceOptions {
   nWorkers?: number;
+  /** Listen address (default 127.0.0.1; "::" is dual-stack). */
+  host?: string;
   corsOrigins?: string;
   manualClock?: boolean;
   allowFaultInjection?: boolean;
@@ -36,7 +38,7 @@ export async function startTestService(hooks: Hooks, options: TestServiceOptions
   const config = resolveConfig({
     nWorkers: { text: String(options.nWorkers ?? 2), from: "test" },
     port: { text: "0", from: "test" },
-    host: { text: "127.0.0.1", from: "test" },
+    host: { text: options.host ?? "127.0.0.1", from: "test" },
     ...(options.corsOrigins ? { corsOrigins: { text: options.corsOrigins, from: "test" } } : {}),
     dataDir: { text: options.dataDir ?? ":memory:", from: "test" },
     ...(options.durability ? { durability: { text: options.durability, from: "test" } } : {}),

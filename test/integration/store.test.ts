@@ -131,6 +131,25 @@ describe("the visit store", () => {
     }
   });
 
+  test("a dual-stack listener records each peer as written: ::1 for IPv6, 127.0.0.1 for IPv4", async (t) => {
+    const dir = tempDataDir(t);
+    const service = await startTestService(t, { dataDir: dir, nWorkers: 1, host: "::" });
+    const port = new URL(service.url).port;
+    for (const base of [`http://[::1]:${port}`, `http://127.0.0.1:${port}`]) {
+      const r = await request(base, "/visit", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ user_id: base, page_url: "/p" }),
+      });
+      assert.equal(r.status, 200);
+    }
+    await service.stop();
+    assert.deepEqual(await queryStore(dir, "SELECT ip_address FROM visits ORDER BY visit_count"), [
+      ["::1"],
+      ["127.0.0.1"],
+    ]);
+  });
+
   test("every body the API accepts is stored as validated: BOM, line breaks, duplicate keys, lone surrogates", async (t) => {
     const dir = tempDataDir(t);
     const service = await startTestService(t, { dataDir: dir, nWorkers: 1 });
