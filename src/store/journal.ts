@@ -93,9 +93,10 @@ export class Journal {
 
   /**
    * Appends the pieces, in order, and makes them durable: one writev (libuv
-   * splits it at IOV_MAX pieces and resumes short writes), one fdatasync. On failure the segment is cut back to
-   * what was durable before, so a retry appends the same lines once, never
-   * after a torn copy of them. Returns the bytes appended.
+   * splits it at IOV_MAX pieces and resumes short writes), one fdatasync. On
+   * failure the segment is cut back to what was durable before, so a retry
+   * appends the same lines once, never after a torn copy of them. Returns the
+   * bytes appended.
    */
   commit(pieces: readonly Uint8Array[], nowMs: number): number {
     let length = 0;
