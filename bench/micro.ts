@@ -20,7 +20,8 @@ import { CorsPolicy } from "../src/http/cors.js";
 import { Responder } from "../src/http/respond.js";
 import { buildStats } from "../src/http/stats-body.js";
 import { parseVisit } from "../src/http/visit-body.js";
-import { visitBody, visitHandler } from "../src/http/visit-route.js";
+import { visitBody, visitBodyBytes } from "../src/http/visit-ok.js";
+import { visitHandler } from "../src/http/visit-route.js";
 import { scanVisit } from "../src/http/visit-scan.js";
 import { spawnWorker } from "../src/server/spawn-worker.js";
 import { createRing, RingReader } from "../src/store/ring.js";
@@ -124,8 +125,11 @@ bench
   .add("stats read: recent_visits 168 h", () => {
     sink = reader.recentVisits(windowSecondsFor(168));
   })
-  .add("serialize: POST /visit 200 body", () => {
+  .add("serialize: POST /visit 200 body, as a string (uWS flattens + encodes it later)", () => {
     sink = visitBody(1_234_567);
+  })
+  .add("serialize: POST /visit 200 body, into its byte template (served)", () => {
+    sink = visitBodyBytes(1_234_567);
   })
   .add("serialize: GET /stats body (168 h)", () => {
     sink = JSON.stringify(buildStats(reader, 168));

@@ -67,7 +67,7 @@ export class Responder {
     res: HttpResponse,
     ex: Exchange,
     status: string,
-    body: string | Buffer,
+    body: string | Uint8Array,
     contentType = JSON_TYPE,
     headers?: ReadonlyArray<readonly [string, string]>,
     closeConnection = false,

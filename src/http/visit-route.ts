@@ -14,13 +14,8 @@ import type { CorsPolicy } from "./cors.js";
 import { peerAddress } from "./peer-address.js";
 import { closeQuietly, type Exchange, OK, type Responder } from "./respond.js";
 import { declaredLength, isJsonContentType, MAX_BODY_BYTES, parseVisit, scanFlags } from "./visit-body.js";
+import { visitBodyBytes } from "./visit-ok.js";
 import { HAS_IP_ADDRESS, HAS_LINE_BREAK, HAS_USER_AGENT, scanVisit, UNDECIDED } from "./visit-scan.js";
-
-/** The 200 body of POST /visit, without JSON.stringify. */
-export const visitBody = (n: number) => {
-  const count = String(n); // converted once, used twice
-  return `{"success":true,"visit_count":${count},"message":"Visit logged successfully. Total visits: ${count}"}`;
-};
 
 const VISIT_ROUTE = routeIndex("/visit");
 /** batch mode: wake the recorder early once a ring is this full. */
@@ -73,7 +68,7 @@ export function visitHandler(
       if (!parsed.ok) return responder.error(ex.res, ex, validationError(parsed.problems));
       scan = scanFlags(parsed.visit);
     }
-    if (store === undefined) responder.send(ex.res, ex, OK, visitBody(counter.record()));
+    if (store === undefined) responder.send(ex.res, ex, OK, visitBodyBytes(counter.record()));
     else storeAndAnswer(ex, body, scan, store);
   };
 
@@ -89,7 +84,7 @@ export function visitHandler(
     const waiter = link.waiter;
     if (waiter === undefined) {
       if (link.writer.fill() > RING_DOORBELL_FILL) ringDoorbell(link.header);
-      return responder.send(ex.res, ex, OK, visitBody(count));
+      return responder.send(ex.res, ex, OK, visitBodyBytes(count));
     }
     ringDoorbell(link.header);
     waiter.hold({
@@ -97,7 +92,7 @@ export function visitHandler(
       release: (stored) => {
         if (ex.aborted) return;
         ex.res.cork(() => {
-          if (stored) responder.send(ex.res, ex, OK, visitBody(count));
+          if (stored) responder.send(ex.res, ex, OK, visitBodyBytes(count));
           else responder.error(ex.res, ex, errors.storeUnavailable, false, RETRY_AFTER);
         });
       },

@@ -12,6 +12,7 @@
  * the body has no user_agent / ip_address. `c` comes last, padded with spaces
  * to a fixed width, because the count is taken only once the room is secured.
  */
+import { putDigits, putSmall } from "../bytes/digits.js";
 import type { VisitCounter } from "../counters/visit-counter.js";
 import { alignUp, type RingViews, RingWriter } from "./ring.js";
 
@@ -157,33 +158,6 @@ function putIpv4(bytes: Uint8Array, at: number, ip: number): number {
 function put(bytes: Uint8Array, at: number, piece: Uint8Array): number {
   for (let i = 0; i < piece.length; i++) bytes[at + i] = piece[i] as number;
   return at + piece.length;
-}
-
-/** Writes a non-negative integer (up to 2^53) in ASCII; returns the position after it. */
-function putDigits(bytes: Uint8Array, at: number, n: number): number {
-  // Small-integer arithmetic only: `%` on a double above 2^31 is a call to fmod, and times have 13 digits.
-  if (n < EIGHT_DIGITS) return putSmall(bytes, at, n);
-  const high = Math.floor(n / EIGHT_DIGITS);
-  at = putSmall(bytes, at, high);
-  let low = n - high * EIGHT_DIGITS;
-  for (let i = at + 7; i >= at; i--) {
-    bytes[i] = 0x30 + (low % 10);
-    low = (low / 10) | 0;
-  }
-  return at + 8;
-}
-
-const EIGHT_DIGITS = 100_000_000;
-
-/** putDigits for n < 2^31. */
-function putSmall(bytes: Uint8Array, at: number, n: number): number {
-  let digits = 1;
-  for (let p = 10; p <= n; p *= 10) digits++;
-  for (let i = at + digits - 1; i >= at; i--) {
-    bytes[i] = 0x30 + (n % 10);
-    n = (n / 10) | 0;
-  }
-  return at + digits;
 }
 
 /**
