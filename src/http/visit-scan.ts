@@ -51,8 +51,16 @@ interface Field {
   readonly id: number;
   /** The longest value, in code points (one byte each in plain ASCII). */
   readonly max: number;
+  /** The name's first and last four bytes as little-endian words: a key is matched in two comparisons. */
+  readonly head: number;
+  readonly tail: number;
 }
-const fieldSpec = (name: string, id: number, max: number): Field => ({ name: new TextEncoder().encode(name), id, max });
+const word = (b: Uint8Array, i: number) =>
+  (b[i] as number) | ((b[i + 1] as number) << 8) | ((b[i + 2] as number) << 16) | ((b[i + 3] as number) << 24);
+const fieldSpec = (text: string, id: number, max: number): Field => {
+  const name = new TextEncoder().encode(text);
+  return { name, id, max, head: word(name, 0), tail: word(name, name.length - 4) };
+};
 const USER_ID_FIELD = fieldSpec("user_id", USER_ID, 256);
 const PAGE_URL_FIELD = fieldSpec("page_url", PAGE_URL, 2048);
 const USER_AGENT_FIELD = fieldSpec("user_agent", USER_AGENT, 1024);
@@ -102,8 +110,9 @@ function fieldAt(b: Uint8Array, start: number, end: number): Field | undefined {
     default:
       return undefined;
   }
-  const name = field.name;
-  for (let k = 0; k < name.length; k++) if (name[k] !== b[start + k]) return undefined;
+  // Two words cover a name of up to 8 bytes (they overlap for 7); the 10-byte ones add bytes 4 and 5.
+  if (word(b, start) !== field.head || word(b, end - 4) !== field.tail) return undefined;
+  if (end - start === 10 && (b[start + 4] !== field.name[4] || b[start + 5] !== field.name[5])) return undefined;
   return field;
 }
 

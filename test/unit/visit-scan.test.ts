@@ -83,6 +83,31 @@ describe("scanVisit decides the common bodies in one pass", () => {
     for (const body of visitBodies()) assert.equal(assertAgrees(bytes(body)) & ACCEPTED, ACCEPTED, body);
   });
 
+  test("a key one byte away from a field's name is an unknown field, never that field", () => {
+    // Each body is the one where mistaking the key for the field would change the verdict or the flags.
+    const bodyWith = (field: string, key: string) => {
+      if (field === "user_id") return `{"${key}":"u","page_url":"/p"}`;
+      if (field === "page_url") return `{"user_id":"u","${key}":"/p"}`;
+      if (field === "referrer") return `{"user_id":"u","page_url":"/p","${key}":"${"r".repeat(2049)}"}`;
+      return `{"user_id":"u","page_url":"/p","${key}":"1.2.3.4"}`; // user_agent, ip_address: a flag would show
+    };
+    let checked = 0;
+    for (const field of ["user_id", "page_url", "user_agent", "ip_address", "referrer"]) {
+      for (let at = 0; at < field.length; at++) {
+        const code = field.charCodeAt(at);
+        for (const other of [code ^ 0x20, code + 1, code - 1, 0x58]) {
+          if (other === code || other < 0x21 || other > 0x7e || other === 0x22 || other === 0x5c) continue;
+          const key = field.slice(0, at) + String.fromCharCode(other) + field.slice(at + 1);
+          const required = field === "user_id" || field === "page_url";
+          // A required field missing is for parseVisit to word; an unknown optional one is simply accepted.
+          assert.equal(assertAgrees(bytes(bodyWith(field, key))), required ? UNDECIDED : ACCEPTED, key);
+          checked++;
+        }
+      }
+    }
+    assert.ok(checked > 100, `${checked} near-miss keys`);
+  });
+
   const ipv6: string[] = [
     "2001:db8::1",
     "::",
