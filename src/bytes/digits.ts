@@ -13,12 +13,15 @@ export function digitCount(n: number): number {
   return digits;
 }
 
-/** Writes a non-negative integer (up to 2^53) in ASCII; returns the position after it. */
-export function putDigits(bytes: Uint8Array, at: number, n: number): number {
+/**
+ * Writes a non-negative integer (up to 2^53) in ASCII; returns the position
+ * after it. `digits`: its digitCount, when the caller already has it.
+ */
+export function putDigits(bytes: Uint8Array, at: number, n: number, digits = digitCount(n)): number {
   // Small-integer arithmetic only: `%` on a double above 2^31 is a call to fmod, and times have 13 digits.
-  if (n < EIGHT_DIGITS) return putSmall(bytes, at, n);
+  if (n < EIGHT_DIGITS) return putSmall(bytes, at, n, digits);
   const high = Math.floor(n / EIGHT_DIGITS);
-  at = putSmall(bytes, at, high);
+  at = putSmall(bytes, at, high, digits - 8);
   let low = n - high * EIGHT_DIGITS;
   for (let i = at + 7; i >= at; i--) {
     bytes[i] = 0x30 + (low % 10);
@@ -28,8 +31,7 @@ export function putDigits(bytes: Uint8Array, at: number, n: number): number {
 }
 
 /** putDigits for n < 2^31. */
-export function putSmall(bytes: Uint8Array, at: number, n: number): number {
-  const digits = digitCount(n);
+export function putSmall(bytes: Uint8Array, at: number, n: number, digits = digitCount(n)): number {
   for (let i = at + digits - 1; i >= at; i--) {
     bytes[i] = 0x30 + (n % 10);
     n = (n / 10) | 0;

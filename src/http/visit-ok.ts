@@ -30,7 +30,7 @@ export function visitBodyBytes(n: number): Uint8Array {
   const digits = digitCount(n);
   if (digits > MAX_DIGITS) return new TextEncoder().encode(visitBody(n)); // past 2^53: never on a real count
   const bytes = templates[digits] as Uint8Array;
-  putDigits(bytes, FIRST, n);
+  putDigits(bytes, FIRST, n, digits);
   const second = FIRST + digits + MIDDLE.length;
   for (let i = 0; i < digits; i++) bytes[second + i] = bytes[FIRST + i] as number;
   return bytes;
