@@ -13,7 +13,7 @@ import type { VisitRecordWriter } from "../store/visit-record.js";
 import type { CorsPolicy } from "./cors.js";
 import { peerAddress } from "./peer-address.js";
 import { closeQuietly, type Exchange, OK, type Responder } from "./respond.js";
-import { declaredLength, isJsonContentType, MAX_BODY_BYTES, parseVisit, scanFlags } from "./visit-body.js";
+import { declaresOversize, isJsonContentType, MAX_BODY_BYTES, parseVisit, scanFlags } from "./visit-body.js";
 import { visitBodyBytes } from "./visit-ok.js";
 import { HAS_IP_ADDRESS, HAS_LINE_BREAK, HAS_USER_AGENT, scanVisit, UNDECIDED } from "./visit-scan.js";
 
@@ -117,7 +117,7 @@ export function visitHandler(
       if (!isJsonContentType(req.getHeader("content-type")))
         return responder.error(res, ex, errors.unsupportedMediaType);
       // Refuse a declared oversize body before reading it, and close: we will not read 1 GB to stay in sync.
-      if (declaredLength(req.getHeader("content-length")) > MAX_BODY_BYTES) {
+      if (declaresOversize(req.getHeader("content-length"))) {
         return responder.error(res, ex, errors.bodyTooLarge, true);
       }
       res.onAborted(() => {

@@ -12,6 +12,7 @@ describe("counting under concurrency", async () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 64 });
     after(() => agent.destroy());
     const start = (await request(service.url, "/stats")).json.total_visits as number;
+    const okBefore = visitsOk((await request(service.url, "/metrics")).text);
     const replies = await Promise.all(
       Array.from({ length: 2000 }, (_, i) => visit(service.url, { user_id: `u${i}`, page_url: "/sale" }, agent)),
     );
@@ -27,8 +28,16 @@ describe("counting under concurrency", async () => {
     const stats = (await request(service.url, "/stats")).json;
     assert.equal(stats.total_visits, start + 2000);
     assert.equal(stats.recent_visits, start + 2000);
+    // Each thread adds to its own metrics slot without Atomics: the sum over threads must still be exact.
+    assert.equal(visitsOk((await request(service.url, "/metrics")).text) - okBefore, 2000);
   });
 });
+
+/** traffic_tracker_requests_total for POST /visit answered 200, summed over the threads by /metrics. */
+function visitsOk(exposition: string): number {
+  const m = /^traffic_tracker_requests_total\{route="\/visit",status="200"\} (\d+)$/m.exec(exposition);
+  return m ? Number(m[1]) : 0;
+}
 
 describe("supervision", async () => {
   const service = await startTestService({ after }, { nWorkers: 2, allowFaultInjection: true });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { request, visit } from "../helpers/http.js";
+import { rawExchange, request, visit } from "../helpers/http.js";
 import { startTestService } from "../helpers/service.js";
 
 const service = await startTestService({ after });
@@ -49,6 +49,28 @@ describe("CORS with the default policy", () => {
   test("every response allows any origin", async () => {
     const reply = await visit(service.url);
     assert.equal(reply.headers["access-control-allow-origin"], "*");
+  });
+
+  test("a visit's response head holds Content-Type and the CORS header once each, as separate lines", async () => {
+    // Both are written in one writeHeader call (Responder.jsonForAnyOrigin): the bytes must still be two clean header lines.
+    const body = '{"user_id":"u","page_url":"/p"}';
+    const { text } = await rawExchange(
+      service.port,
+      `POST /visit HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
+    const head = text.slice(0, text.indexOf("\r\n\r\n")).split("\r\n");
+    assert.equal(head[0], "HTTP/1.1 200 OK");
+    const lines = head.slice(1);
+    assert.deepEqual(
+      lines.filter((l) => /^content-type:/i.test(l)),
+      ["Content-Type: application/json"],
+    );
+    assert.deepEqual(
+      lines.filter((l) => /^access-control-allow-origin:/i.test(l)),
+      ["Access-Control-Allow-Origin: *"],
+    );
+    for (const line of lines) assert.match(line, /^[A-Za-z-]+: \S/, `malformed header line ${JSON.stringify(line)}`);
+    assert.equal(text.slice(text.indexOf("\r\n\r\n") + 4).startsWith('{"success":true'), true);
   });
 
   test("a preflight from any origin is answered", async () => {

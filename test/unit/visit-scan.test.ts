@@ -108,6 +108,31 @@ describe("scanVisit decides the common bodies in one pass", () => {
     assert.ok(checked > 100, `${checked} near-miss keys`);
   });
 
+  test("a byte a plain string cannot hold stops the scan at every position of the eight-byte rounds", () => {
+    // plainStringEnd reads eight bytes a round, then one at a time: each stopper at each offset
+    // of strings 1 to 24 long, in a value and in a key, must reach the byte-by-byte verdict.
+    const stoppers = [0x22, 0x5c, 0x00, 0x0a, 0x1f, 0x80, 0xc3, 0xff];
+    let decided = 0;
+    for (let length = 1; length <= 24; length++) {
+      for (let at = 0; at < length; at++) {
+        for (const stopper of stoppers) {
+          const text = Array.from({ length }, (_, k) => (k === at ? stopper : 0x61 + (k % 26)));
+          const head = bytes('{"user_id":"u","page_url":"');
+          const value = Uint8Array.from([...head, ...text, ...bytes('"}')]);
+          const key = Uint8Array.from([...bytes('{"user_id":"u","page_url":"/p","'), ...text, ...bytes('":1}')]);
+          assert.equal(assertAgrees(value), UNDECIDED, `value ${length}/${at}/${stopper}`);
+          assert.equal(assertAgrees(key), UNDECIDED, `key ${length}/${at}/${stopper}`);
+          decided += 2;
+        }
+      }
+      // And with no stopper the same strings are accepted (the rounds must not skip the closing quote).
+      const plain = "x".repeat(length);
+      assert.equal(assertAgrees(bytes(`{"user_id":"u","page_url":"${plain}"}`)), ACCEPTED, `plain ${length}`);
+      assert.equal(assertAgrees(bytes(`{"user_id":"u","page_url":"/p","${plain}":null}`)), ACCEPTED, `key ${length}`);
+    }
+    assert.equal(decided, 2 * 8 * 300);
+  });
+
   const ipv6: string[] = [
     "2001:db8::1",
     "::",
