@@ -4,6 +4,7 @@
  * place when it arrives in one piece (almost always).
  */
 import type { HttpRequest, HttpResponse } from "uWebSockets.js";
+import { nativeArg } from "../bytes/native-arg.js";
 import { errors, RETRY_AFTER, validationError } from "../contract/errors.js";
 import { H_STORE_DOORBELL, H_STORE_STATE, STORE_OK } from "../counters/layout.js";
 import type { VisitCounter } from "../counters/visit-counter.js";
@@ -18,6 +19,12 @@ import { visitBodyBytes } from "./visit-ok.js";
 import { HAS_IP_ADDRESS, HAS_LINE_BREAK, HAS_USER_AGENT, scanVisit, UNDECIDED } from "./visit-scan.js";
 
 const VISIT_ROUTE = routeIndex("/visit");
+// Header names read on every request, encoded once (see nativeArg).
+const ORIGIN = nativeArg("origin");
+const USER_AGENT = nativeArg("user-agent");
+const FORWARDED_FOR = nativeArg("x-forwarded-for");
+const CONTENT_TYPE = nativeArg("content-type");
+const CONTENT_LENGTH = nativeArg("content-length");
 /** batch mode: wake the recorder early once a ring is this full. */
 const RING_DOORBELL_FILL = 0.5;
 
@@ -101,7 +108,7 @@ export function visitHandler(
 
   return (res, req) => {
     const ex: VisitExchange = {
-      origin: cors.allowAll ? "" : req.getHeader("origin"),
+      origin: cors.allowAll ? "" : req.getHeader(ORIGIN),
       head: false,
       aborted: false,
       done: false,
@@ -110,14 +117,13 @@ export function visitHandler(
       res,
       length: 0,
       parts: undefined,
-      userAgent: store ? req.getHeader("user-agent") : "",
-      forwardedFor: store?.trustProxy ? req.getHeader("x-forwarded-for") : "",
+      userAgent: store ? req.getHeader(USER_AGENT) : "",
+      forwardedFor: store?.trustProxy ? req.getHeader(FORWARDED_FOR) : "",
     };
     try {
-      if (!isJsonContentType(req.getHeader("content-type")))
-        return responder.error(res, ex, errors.unsupportedMediaType);
+      if (!isJsonContentType(req.getHeader(CONTENT_TYPE))) return responder.error(res, ex, errors.unsupportedMediaType);
       // Refuse a declared oversize body before reading it, and close: we will not read 1 GB to stay in sync.
-      if (declaresOversize(req.getHeader("content-length"))) {
+      if (declaresOversize(req.getHeader(CONTENT_LENGTH))) {
         return responder.error(res, ex, errors.bodyTooLarge, true);
       }
       res.onAborted(() => {
