@@ -51,15 +51,19 @@ interface Field {
   readonly id: number;
   /** The longest value, in code points (one byte each in plain ASCII). */
   readonly max: number;
+  readonly length: number;
   /** The name's first and last four bytes as little-endian words: a key is matched in two comparisons. */
   readonly head: number;
   readonly tail: number;
+  /** Bytes 4 and 5 (little-endian), which the two words miss in a 10-byte name. */
+  readonly middle: number;
 }
 const word = (b: Uint8Array, i: number) =>
   (b[i] as number) | ((b[i + 1] as number) << 8) | ((b[i + 2] as number) << 16) | ((b[i + 3] as number) << 24);
 const fieldSpec = (text: string, id: number, max: number): Field => {
   const name = new TextEncoder().encode(text);
-  return { name, id, max, head: word(name, 0), tail: word(name, name.length - 4) };
+  const middle = (name[4] as number) | ((name[5] as number) << 8);
+  return { name, id, max, length: name.length, head: word(name, 0), tail: word(name, name.length - 4), middle };
 };
 const USER_ID_FIELD = fieldSpec("user_id", USER_ID, 256);
 const PAGE_URL_FIELD = fieldSpec("page_url", PAGE_URL, 2048);
@@ -116,26 +120,36 @@ function plainStringEnd(b: Uint8Array, i: number): number {
   return i < n && b[i] === QUOTE ? i : -1;
 }
 
-/** The field the key b[start, end) names, or undefined for an unknown one. */
-function fieldAt(b: Uint8Array, start: number, end: number): Field | undefined {
-  // The five names differ in length or first letter: one comparison picks the candidate.
+/**
+ * The field whose name the key starting at `start` is (its closing quote
+ * included), or undefined for any other key. Matched in place, so a known key
+ * is read once; an unknown one is then skipped by plainStringEnd.
+ */
+function knownKeyAt(b: Uint8Array, start: number): Field | undefined {
+  // The names differ in their first letter, user_id and user_agent in their sixth: one or two loads pick the candidate.
   let field: Field;
-  switch (end - start) {
-    case 7:
-      field = USER_ID_FIELD;
+  switch (b[start]) {
+    case 0x75: // u
+      field = b[start + 5] === 0x69 ? USER_ID_FIELD : USER_AGENT_FIELD;
       break;
-    case 8:
-      field = b[start] === 0x70 ? PAGE_URL_FIELD : REFERRER_FIELD;
+    case 0x70: // p
+      field = PAGE_URL_FIELD;
       break;
-    case 10:
-      field = b[start] === 0x75 ? USER_AGENT_FIELD : IP_ADDRESS_FIELD;
+    case 0x72: // r
+      field = REFERRER_FIELD;
+      break;
+    case 0x69: // i
+      field = IP_ADDRESS_FIELD;
       break;
     default:
       return undefined;
   }
+  const end = start + field.length;
   // Two words cover a name of up to 8 bytes (they overlap for 7); the 10-byte ones add bytes 4 and 5.
-  if (word(b, start) !== field.head || word(b, end - 4) !== field.tail) return undefined;
-  if (end - start === 10 && (b[start + 4] !== field.name[4] || b[start + 5] !== field.name[5])) return undefined;
+  if (b[end] !== QUOTE || word(b, start) !== field.head || word(b, end - 4) !== field.tail) return undefined;
+  if (field.length === 10 && ((b[start + 4] as number) | ((b[start + 5] as number) << 8)) !== field.middle) {
+    return undefined;
+  }
   return field;
 }
 
@@ -214,9 +228,9 @@ export function scanVisit(b: Uint8Array): number {
     // Out of line, skipSpace leaves V8 the inlining budget for plainStringEnd (−10 % for the scan, measured).
     if ((b[++i] as number) <= 0x20) i = skipSpace(b, i);
     if (b[i] !== QUOTE) return UNDECIDED; // also `{}`: fields are missing
-    const keyEnd = plainStringEnd(b, i + 1);
+    const field = knownKeyAt(b, i + 1);
+    const keyEnd = field !== undefined ? i + 1 + field.length : plainStringEnd(b, i + 1);
     if (keyEnd === -1) return UNDECIDED;
-    const field = fieldAt(b, i + 1, keyEnd);
     i = keyEnd + 1;
     if ((b[i] as number) <= 0x20) i = skipSpace(b, i);
     if (b[i] !== COLON) return UNDECIDED;

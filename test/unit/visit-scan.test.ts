@@ -108,6 +108,28 @@ describe("scanVisit decides the common bodies in one pass", () => {
     assert.ok(checked > 100, `${checked} near-miss keys`);
   });
 
+  test("a key that extends a field's name or stops short of it is an unknown field", () => {
+    // Names are matched in place, closing quote included: one byte more or less is another key.
+    const bodyWith = (field: string, key: string) => {
+      if (field === "user_id") return `{"${key}":"u","page_url":"/p"}`;
+      if (field === "page_url") return `{"user_id":"u","${key}":"/p"}`;
+      if (field === "referrer") return `{"user_id":"u","page_url":"/p","${key}":"${"r".repeat(2049)}"}`;
+      return `{"user_id":"u","page_url":"/p","${key}":"1.2.3.4"}`;
+    };
+    for (const field of ["user_id", "page_url", "user_agent", "ip_address", "referrer"]) {
+      const required = field === "user_id" || field === "page_url";
+      for (const key of [`${field}x`, `${field}_`, field.slice(0, -1), `${field}${field}`]) {
+        assert.equal(assertAgrees(bytes(bodyWith(field, key))), required ? UNDECIDED : ACCEPTED, key);
+      }
+      // An escape after the name is not plain: the full parse decides (JSON.parse reads it as another key).
+      assert.equal(assertAgrees(bytes(bodyWith(field, `${field}\\u0041`))), UNDECIDED);
+      // The name itself, for contrast: user_agent and ip_address set their flags.
+      const flags = field === "user_agent" ? HAS_USER_AGENT : field === "ip_address" ? HAS_IP_ADDRESS : 0;
+      const own = field === "referrer" ? `{"user_id":"u","page_url":"/p","referrer":"r"}` : bodyWith(field, field);
+      assert.equal(assertAgrees(bytes(own)), ACCEPTED | flags, field);
+    }
+  });
+
   test("a byte a plain string cannot hold stops the scan at every position of the eight-byte rounds", () => {
     // plainStringEnd reads eight bytes a round, then one at a time: each stopper at each offset
     // of strings 1 to 24 long, in a value and in a key, must reach the byte-by-byte verdict.
