@@ -46,11 +46,10 @@ const REFERRER = 16;
 const REQUIRED = USER_ID | PAGE_URL;
 
 interface Field {
-  /** The name as bytes. */
-  readonly name: Uint8Array;
   readonly id: number;
   /** The longest value, in code points (one byte each in plain ASCII). */
   readonly max: number;
+  /** The name's length in bytes. */
   readonly length: number;
   /** The name's first and last four bytes as little-endian words: a key is matched in two comparisons. */
   readonly head: number;
@@ -63,7 +62,7 @@ const word = (b: Uint8Array, i: number) =>
 const fieldSpec = (text: string, id: number, max: number): Field => {
   const name = new TextEncoder().encode(text);
   const middle = (name[4] as number) | ((name[5] as number) << 8);
-  return { name, id, max, length: name.length, head: word(name, 0), tail: word(name, name.length - 4), middle };
+  return { id, max, length: name.length, head: word(name, 0), tail: word(name, name.length - 4), middle };
 };
 const USER_ID_FIELD = fieldSpec("user_id", USER_ID, 256);
 const PAGE_URL_FIELD = fieldSpec("page_url", PAGE_URL, 2048);
