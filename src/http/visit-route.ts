@@ -106,6 +106,7 @@ export function visitHandler(
     });
   };
 
+  const strict = store?.waiter !== undefined;
   return (res, req) => {
     const ex: VisitExchange = {
       origin: cors.allowAll ? "" : req.getHeader(ORIGIN),
@@ -126,9 +127,16 @@ export function visitHandler(
       if (declaresOversize(req.getHeader(CONTENT_LENGTH))) {
         return responder.error(res, ex, errors.bodyTooLarge, true);
       }
-      res.onAborted(() => {
-        ex.aborted = true;
-      });
+      // Only strict mode answers later (after the commit), so only it needs to learn of an abort; elsewhere
+      // every answer is written inside onData, which uWS never calls after one. A per-request closure here
+      // cost 5 % of POST /visit throughput (side by side, CPU per request 7.93 vs 8.40 µs).
+      if (strict) {
+        res.onAborted(() => {
+          ex.aborted = true;
+        });
+      } else {
+        res.onAborted(IGNORE_ABORT);
+      }
       res.onData((chunk, isLast) => {
         if (ex.aborted || ex.done) return;
         try {
@@ -156,6 +164,9 @@ export function visitHandler(
     }
   };
 }
+
+/** uWS requires an abort handler before the body is read; without a later answer there is nothing to do. */
+const IGNORE_ABORT = () => {};
 
 /** Wakes the recorder thread (strict: a response waits; batch: a ring is filling). */
 function ringDoorbell(header: Int32Array): void {

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { Agent } from "node:http";
+import { connect } from "node:net";
 import { describe, test } from "node:test";
 import { request, visit } from "../helpers/http.js";
 import { startTestService } from "../helpers/service.js";
@@ -93,6 +95,32 @@ describe("the visit store", () => {
     assert.equal((await request(service.url, "/stats")).json.total_visits, ok.length);
     await service.stop();
     assert.deepEqual(await storedCounts(dir), range(1, ok.length));
+  });
+
+  test("strict: clients that hang up while their commit is pending leave the threads serving", async (t) => {
+    // Their answers come after the commit, by which time the sockets are gone: the answer must be skipped, not written.
+    const dir = tempDataDir(t);
+    const service = await startTestService(t, { dataDir: dir, nWorkers: 2, durability: "strict" });
+    const body = '{"user_id":"u","page_url":"/p"}';
+    const post = `POST /visit HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    await Promise.all(
+      range(1, 50).map(async () => {
+        const socket = connect(service.port, "127.0.0.1");
+        await once(socket, "connect");
+        socket.end(post);
+        socket.destroy();
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const reply = await visit(service.url);
+    assert.equal(reply.status, 200);
+    const metrics = (await request(service.url, "/metrics")).text;
+    assert.match(metrics, /^traffic_tracker_worker_restarts_total 0$/m, "no worker died");
+    assert.equal((await request(service.url, "/health")).status, 200);
+    // What reached the server was counted and stored, answered or not; numbers stay gap-free.
+    const counted = reply.json.visit_count as number;
+    await service.stop();
+    assert.deepEqual(await storedCounts(dir), range(1, counted));
   });
 
   test("strict durability answers every visit, and the store holds exactly the counts handed out", async (t) => {

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import { connect } from "node:net";
 import { after, describe, test } from "node:test";
 import { json, rawExchange, request, statusesIn, visit } from "../helpers/http.js";
 import { startTestService, type TestService } from "../helpers/service.js";
@@ -253,5 +255,26 @@ describe("POST /visit rejects bad input and changes no count", () => {
     assert.deepEqual(statusesIn(huge.text), []);
     assert.equal((await visit(service.url)).status, 200);
     assert.equal(total(), start + 1);
+  });
+
+  test("clients that hang up halfway through their bodies change no count, and the threads keep serving", async () => {
+    const start = total();
+    const body = '{"user_id":"u","page_url":"/p"}';
+    const half = `POST /visit HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 12)}`;
+    await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        const socket = connect(service.port, "127.0.0.1");
+        await once(socket, "connect");
+        socket.write(half);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        socket.destroy();
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(total(), start);
+    assert.equal((await visit(service.url)).status, 200);
+    assert.equal(total(), start + 1);
+    const metrics = (await request(service.url, "/metrics")).text;
+    assert.match(metrics, /^traffic_tracker_worker_restarts_total 0$/m, "no worker died");
   });
 });
