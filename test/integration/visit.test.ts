@@ -257,6 +257,42 @@ describe("POST /visit rejects bad input and changes no count", () => {
     assert.equal(total(), start + 1);
   });
 
+  test("bodies that arrive in pieces, interleaved over 20 connections, each get their own answer", async () => {
+    // Every request waits in the middle of its body while the others start theirs, then they finish in reverse.
+    const start = total();
+    const sockets = await Promise.all(
+      Array.from({ length: 20 }, async (_, k) => {
+        const socket = connect(service.port, "127.0.0.1");
+        await once(socket, "connect");
+        const body = JSON.stringify({ user_id: `piecewise-${k}`, page_url: `/p/${k}`, referrer: "x".repeat(k * 50) });
+        socket.write(
+          `POST /visit HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 20)}`,
+        );
+        let text = "";
+        socket.on("data", (c: Buffer) => {
+          text += c.toString("latin1");
+        });
+        return { socket, rest: body.slice(20), reply: () => text };
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    for (const s of sockets.slice().reverse()) {
+      s.socket.write(s.rest);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const counts = sockets.map((s) => {
+      s.socket.destroy();
+      assert.deepEqual(statusesIn(s.reply()), [200], s.reply());
+      return Number(/"visit_count":(\d+)/.exec(s.reply())?.[1]);
+    });
+    assert.deepEqual(
+      counts.sort((a, b) => a - b),
+      Array.from({ length: 20 }, (_, i) => start + i + 1),
+    );
+    assert.equal(total(), start + 20);
+  });
+
   test("clients that hang up halfway through their bodies change no count, and the threads keep serving", async () => {
     const start = total();
     const body = '{"user_id":"u","page_url":"/p"}';
