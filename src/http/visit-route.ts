@@ -202,7 +202,7 @@ interface DataSlot {
   ex: VisitExchange | undefined;
   readonly onData: (chunk: ArrayBuffer, isLast: boolean) => void;
 }
-/** Free slots kept for reuse: more than the connections a thread serves at once is never needed. */
+/** Free slots kept for reuse at most (about one per request in flight); past it a finished slot is not kept. */
 const MAX_FREE_SLOTS = 4096;
 
 /** uWS requires an abort handler before the body is read; without a later answer there is nothing to do. */
