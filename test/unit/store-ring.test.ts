@@ -109,6 +109,35 @@ describe("visit ring", () => {
     );
   });
 
+  test("each record keeps its own time and peer, however they change and alternate", () => {
+    const ring = createRing(MIN_RING_BYTES);
+    const { clock, counter: c } = counter();
+    const writer = new VisitRecordWriter(ring);
+    const peers: Array<[number | string | undefined, string | null]> = [
+      [0x7f000001, "127.0.0.1"],
+      [0x7f000001, "127.0.0.1"],
+      [undefined, null],
+      [0xcb007109, "203.0.113.9"],
+      ["2001:db8::1", "2001:db8::1"],
+      [0x7f000001, "127.0.0.1"],
+      [0x0a000001, "10.0.0.1"],
+    ];
+    const expected: Array<[number, string | null]> = [];
+    for (let i = 0; i < 40; i++) {
+      // The clock moves on some records and not on others (the writer reuses what it spelled for a repeat).
+      if (i % 3 === 0) clock.advance(i % 2 === 0 ? 1 : 999_999_999);
+      c.refreshSecond();
+      const [peer, text] = peers[i % peers.length] as [number | string | undefined, string | null];
+      writer.record(c, body({ user_id: `u${i}`, page_url: "/p" }), true, undefined, peer);
+      expected.push([Math.floor(c.refreshedAtMs), text]);
+    }
+    assert.deepEqual(
+      drain(new RingReader(ring)).map((r) => [r.tsMs, r.ipAddress]),
+      expected,
+    );
+    assert.equal(new Set(expected.map(([t]) => t)).size, 14, "the times did change");
+  });
+
   test("visit counts of every width are written whole: past 10^8 and up to 2^53", () => {
     const ring = createRing(MIN_RING_BYTES);
     const counters = createCounters(START);
