@@ -81,7 +81,9 @@ export function visitHandler(
 
   /** Persistent mode: the visit is counted only once its record has room in the ring. */
   const storeAndAnswer = (ex: VisitExchange, body: Uint8Array, scan: number, link: VisitStoreLink) => {
-    if (Atomics.load(link.header, H_STORE_STATE) !== STORE_OK) {
+    // A plain read (an aligned Int32 never tears): a state change seen one request late is fine, and
+    // Atomics.load is a builtin call on every visit.
+    if (link.header[H_STORE_STATE] !== STORE_OK) {
       return responder.error(ex.res, ex, errors.storeUnavailable, false, RETRY_AFTER);
     }
     const userAgent = (scan & HAS_USER_AGENT) === 0 && ex.userAgent !== "" ? ex.userAgent : undefined;
@@ -90,7 +92,7 @@ export function visitHandler(
     if (count === 0) return responder.error(ex.res, ex, errors.storeBusy, false, RETRY_AFTER);
     const waiter = link.waiter;
     if (waiter === undefined) {
-      if (link.writer.fill() > RING_DOORBELL_FILL) ringDoorbell(link.header);
+      if (link.writer.fillAbove(RING_DOORBELL_FILL)) ringDoorbell(link.header);
       return responder.send(ex.res, ex, OK, visitBodyBytes(count));
     }
     ringDoorbell(link.header);

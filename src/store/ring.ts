@@ -68,7 +68,11 @@ export class RingWriter {
   readonly views: RingViews;
   /** Our own tail: only we move it, so no need to read it back. */
   private tail: number;
-  /** The reader's head as of the last reserve (fill() needs no second atomic read). */
+  /**
+   * The reader's head as last read. It only ever moves forward, so a stale
+   * copy understates the free space and never overstates it: it is read again
+   * (an atomic load, a builtin call) only when the copy says a record does not fit.
+   */
   private head: number;
 
   constructor(buffer: SharedArrayBuffer) {
@@ -84,12 +88,15 @@ export class RingWriter {
   reserve(maxBytes: number): number {
     const size = alignUp(maxBytes);
     const { capacity, mask, u32, control } = this.views;
-    this.head = Atomics.load(control, HEAD) >>> 0;
-    const used = distance(this.head, this.tail);
     const offset = this.tail & mask;
     const untilEnd = capacity - offset;
-    if (untilEnd >= size) return used + size <= capacity ? offset : -1;
-    if (used + untilEnd + size > capacity) return -1;
+    // A record that does not fit before the end skips that stretch and starts again at 0.
+    const needed = untilEnd >= size ? size : untilEnd + size;
+    if (distance(this.head, this.tail) + needed > capacity) {
+      this.head = Atomics.load(control, HEAD) >>> 0;
+      if (distance(this.head, this.tail) + needed > capacity) return -1;
+    }
+    if (untilEnd >= size) return offset;
     // Skip the short stretch at the end. The reader only sees the marker once published.
     u32[offset >>> 2] = WRAP;
     this.tail = (this.tail + untilEnd) >>> 0;
@@ -104,9 +111,12 @@ export class RingWriter {
     return this.tail;
   }
 
-  /** Fraction of the ring in use (0..1), as of the last reserve: the reader may have freed some since. */
-  fill(): number {
-    return distance(this.head, this.tail) / this.views.capacity;
+  /** Whether more than `share` (0..1) of the ring is in use; the head is read again only when it seems so. */
+  fillAbove(share: number): boolean {
+    const limit = share * this.views.capacity;
+    if (distance(this.head, this.tail) <= limit) return false;
+    this.head = Atomics.load(this.views.control, HEAD) >>> 0;
+    return distance(this.head, this.tail) > limit;
   }
 }
 

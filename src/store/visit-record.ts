@@ -148,9 +148,9 @@ export class VisitRecordWriter {
     return count;
   }
 
-  /** Fraction of the ring in use. */
-  fill(): number {
-    return this.ring.fill();
+  /** Whether more than `share` (0..1) of the ring is in use. */
+  fillAbove(share: number): boolean {
+    return this.ring.fillAbove(share);
   }
 
   /** `plain`: printable ASCII with nothing to escape; else `text` is already a quoted JSON string. */

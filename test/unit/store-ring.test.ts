@@ -196,6 +196,25 @@ describe("visit ring", () => {
     assert.equal(writer.record(c, big, true, undefined, undefined), accepted + 2);
   });
 
+  test("the fill check follows the reader: over half full until it frees the space", () => {
+    const ring = createRing(MIN_RING_BYTES);
+    const writer = new RingWriter(ring);
+    const reader = new RingReader(ring);
+    const put = (bytes: number) => {
+      const at = writer.reserve(bytes);
+      assert.ok(at >= 0);
+      writer.views.u32[at >>> 2] = bytes;
+      writer.publish(bytes);
+    };
+    put(MIN_RING_BYTES / 2);
+    assert.equal(writer.fillAbove(0.5), false, "exactly half is not over half");
+    put(8);
+    assert.equal(writer.fillAbove(0.5), true);
+    reader.commit(reader.read(() => {}));
+    assert.equal(writer.fillAbove(0.5), false, "the reader's commit is seen without a reserve in between");
+    assert.equal(writer.fillAbove(0), false);
+  });
+
   test("records wrap around the end of the ring in order, many times over", () => {
     const ring = createRing(MIN_RING_BYTES);
     const { counter: c } = counter();
