@@ -34,7 +34,7 @@ import { Journal } from "./journal.js";
 import { JournalImporter, recoverJournal } from "./journal-importer.js";
 import type { FromRecorder, RecorderConfig, ToRecorder } from "./messages.js";
 import { RingReader } from "./ring.js";
-import { lineView, recordTime } from "./visit-record.js";
+import { countLines, firstLineTime } from "./visit-record.js";
 import { describeStoreError, StoreError, VisitStore } from "./visit-store.js";
 
 const config = workerData as RecorderConfig;
@@ -62,10 +62,11 @@ let failingSince = 0;
 let lastFailure = "";
 let rowsThisRun = 0;
 /**
- * A commit's lines, as views of the rings' memory: the kernel copies them to
- * the file in one writev. (Copying shared memory in JavaScript goes through
- * V8's relaxed-atomic memmove: it was the recorder's main cost.) The views
- * stay valid until the commit, since a ring's space is freed only after it.
+ * A commit's lines, as views of the rings' memory (one or two per ring): the
+ * kernel copies them to the file in one writev. (Copying shared memory in
+ * JavaScript goes through V8's relaxed-atomic memmove: it was the recorder's
+ * main cost.) The views stay valid until the commit, since a ring's space is
+ * freed only after it.
  */
 const lines: Uint8Array[] = [];
 
@@ -158,13 +159,14 @@ async function storeBatch(c: SharedCounters): Promise<number> {
   lines.length = 0;
   try {
     for (const ring of rings.values()) {
-      const views = ring.reader.views;
-      ring.readTo = ring.reader.read((offset) => {
-        lines.push(lineView(views, offset));
-        const tsMs = recordTime(views, offset);
-        if (tsMs < oldestMs) oldestMs = tsMs;
-        rows++;
-      });
+      const pending = ring.reader.pending();
+      ring.readTo = pending.end;
+      const first = pending.views[0];
+      if (first === undefined) continue;
+      for (const view of pending.views) lines.push(view);
+      rows += countLines(pending.views);
+      const tsMs = firstLineTime(first);
+      if (tsMs < oldestMs) oldestMs = tsMs;
     }
     if (rows > 0) {
       if (config.commitDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.commitDelayMs));
@@ -220,13 +222,7 @@ function onFailure(c: SharedCounters, error: unknown): void {
 
 const allEmpty = () => [...rings.values()].every((r) => r.reader.empty());
 const pendingBytes = () => [...rings.values()].reduce((n, r) => n + r.reader.pendingBytes(), 0);
-const unstoredRecords = () => [...rings.values()].reduce((n, r) => n + countRecords(r.reader), 0);
-
-function countRecords(reader: RingReader): number {
-  let n = 0;
-  reader.read(() => n++);
-  return n;
-}
+const unstoredRecords = () => [...rings.values()].reduce((n, r) => n + countLines(r.reader.pending().views), 0);
 
 /** Stores the rest: the open segment goes to DuckDB too, then a checkpoint folds the WAL in (quicker next start). */
 async function finish(): Promise<void> {

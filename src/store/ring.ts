@@ -7,8 +7,11 @@
  *   data    bytes[capacity], capacity a power of two
  *
  * Positions are byte counters that wrap at 2^32; `pos & mask` is the offset in
- * `data`. Records are 8-byte aligned and never wrap: when one does not fit
- * before the end, the producer writes a WRAP marker and starts again at 0.
+ * `data`. Records are journal lines back to back, with no header: what waits
+ * to be stored is one stretch of the ring (two where it wraps), which the
+ * recorder hands to the kernel as it is. A record never wraps: when one does
+ * not fit before the end, the producer fills the rest with spaces (whitespace
+ * before the next line, to a JSON-lines reader) and starts again at 0.
  *
  * `head` moves only after the recorder has *committed* the records before it,
  * so it doubles as the durability mark strict mode waits on, and space is
@@ -18,9 +21,8 @@
 const TAIL = 0;
 export const HEAD = 1;
 const CONTROL_BYTES = 32;
-/** Record length marking "skip to the start of the ring". */
-export const WRAP = 0xffffffff;
-export const ALIGN = 8;
+/** What fills the stretch a record skips at the end of the ring. */
+export const FILLER = 0x20;
 
 export const MIN_RING_BYTES = 64 * 1024;
 export const MAX_RING_BYTES = 1 << 30;
@@ -31,9 +33,6 @@ export interface RingViews {
   readonly bytes: Uint8Array;
   /** The same memory as a Buffer (UTF-8 writes and reads). */
   readonly buf: Buffer;
-  readonly u16: Uint16Array;
-  readonly u32: Uint32Array;
-  readonly f64: Float64Array;
   readonly capacity: number;
   readonly mask: number;
 }
@@ -52,9 +51,6 @@ export function viewRing(buffer: SharedArrayBuffer): RingViews {
     control: new Int32Array(buffer, 0, CONTROL_BYTES / 4),
     bytes: new Uint8Array(buffer, CONTROL_BYTES, capacity),
     buf: Buffer.from(buffer, CONTROL_BYTES, capacity),
-    u16: new Uint16Array(buffer, CONTROL_BYTES, capacity / 2),
-    u32: new Uint32Array(buffer, CONTROL_BYTES, capacity / 4),
-    f64: new Float64Array(buffer, CONTROL_BYTES, capacity / 8),
     capacity,
     mask: capacity - 1,
   };
@@ -86,26 +82,25 @@ export class RingWriter {
    * when the ring is full. Nothing is visible to the reader until `publish`.
    */
   reserve(maxBytes: number): number {
-    const size = alignUp(maxBytes);
-    const { capacity, mask, u32, control } = this.views;
+    const { capacity, mask, bytes, control } = this.views;
     const offset = this.tail & mask;
     const untilEnd = capacity - offset;
     // A record that does not fit before the end skips that stretch and starts again at 0.
-    const needed = untilEnd >= size ? size : untilEnd + size;
+    const needed = untilEnd >= maxBytes ? maxBytes : untilEnd + maxBytes;
     if (distance(this.head, this.tail) + needed > capacity) {
       this.head = Atomics.load(control, HEAD) >>> 0;
       if (distance(this.head, this.tail) + needed > capacity) return -1;
     }
-    if (untilEnd >= size) return offset;
-    // Skip the short stretch at the end. The reader only sees the marker once published.
-    u32[offset >>> 2] = WRAP;
+    if (untilEnd >= maxBytes) return offset;
+    // The reader sees the filler only once the next record is published, and writes it out as it is.
+    bytes.fill(FILLER, offset);
     this.tail = (this.tail + untilEnd) >>> 0;
     return 0;
   }
 
   /** Makes the record written at the reserved offset (`size` bytes) visible; returns its end position. */
   publish(size: number): number {
-    this.tail = (this.tail + alignUp(size)) >>> 0;
+    this.tail = (this.tail + size) >>> 0;
     // The atomic store orders every plain write of the record before it (the reader loads tail atomically).
     Atomics.store(this.views.control, TAIL, this.tail | 0);
     return this.tail;
@@ -120,7 +115,7 @@ export class RingWriter {
   }
 }
 
-/** The consumer side: reads records, then marks them stored with `commit`. */
+/** The consumer side: takes what is pending, then marks it stored with `commit`. */
 export class RingReader {
   readonly views: RingViews;
   /** Committed (stored) up to here; also the shared HEAD. */
@@ -137,27 +132,19 @@ export class RingReader {
   }
 
   /**
-   * Calls `visit(offset)` for every record from the committed head up to the
-   * published tail (at most `limit` records); returns the position after the
-   * last one read. Reading does not free space: `commit` does.
+   * What was published and is not yet committed, as views of the ring's
+   * memory, in order: one, or two where it wraps (none when nothing waits);
+   * `end` is the position after them, for `commit`. Reading frees nothing, so
+   * the views stay valid until the commit.
    */
-  read(visit: (offset: number) => void, limit = Number.POSITIVE_INFINITY): number {
-    const { mask, capacity, u32 } = this.views;
+  pending(): PendingRecords {
+    const { mask, capacity, bytes } = this.views;
     const end = this.tail();
-    let pos = this.head;
-    let n = 0;
-    while (pos !== end && n < limit) {
-      const offset = pos & mask;
-      const length = u32[offset >>> 2] as number;
-      if (length === WRAP) {
-        pos = (pos + capacity - offset) >>> 0;
-        continue;
-      }
-      visit(offset);
-      pos = (pos + length) >>> 0;
-      n++;
-    }
-    return pos;
+    const length = distance(this.head, end);
+    const from = this.head & mask;
+    if (length === 0) return { views: [], end };
+    if (from + length <= capacity) return { views: [bytes.subarray(from, from + length)], end };
+    return { views: [bytes.subarray(from), bytes.subarray(0, from + length - capacity)], end };
   }
 
   /** Records before `pos` are stored: free their space and wake strict-mode waiters. */
@@ -178,6 +165,7 @@ export class RingReader {
   }
 }
 
-export function alignUp(n: number): number {
-  return (n + ALIGN - 1) & ~(ALIGN - 1);
+export interface PendingRecords {
+  readonly views: Uint8Array[];
+  readonly end: number;
 }

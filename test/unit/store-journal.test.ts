@@ -7,7 +7,7 @@ import { VisitCounter } from "../../src/counters/visit-counter.js";
 import { IDLE_SHARE_TO_IMPORT, importDue, MAX_DEFER_MS } from "../../src/store/import-policy.js";
 import { Journal, listSegments, type Segment, segmentPath } from "../../src/store/journal.js";
 import { createRing, MIN_RING_BYTES, RingReader } from "../../src/store/ring.js";
-import { lineBytes, lineView, VisitRecordWriter } from "../../src/store/visit-record.js";
+import { countLines, VisitRecordWriter } from "../../src/store/visit-record.js";
 import { VisitStore } from "../../src/store/visit-store.js";
 import { queryStore, tempDataDir } from "../helpers/store.js";
 
@@ -27,13 +27,9 @@ function journalLines(visits: Visit[], first = 1): Buffer {
   for (let i = 1; i < first; i++) counter.record();
   const writer = new VisitRecordWriter(ring);
   for (const v of visits) assert.ok(writer.record(counter, bytes(v.body), false, v.userAgent, v.address) > 0);
-  const reader = new RingReader(ring);
-  const lines: Uint8Array[] = [];
-  reader.read((offset) => {
-    assert.ok(lineBytes(reader.views, offset) > 0);
-    lines.push(lineView(reader.views, offset));
-  });
-  return Buffer.concat(lines);
+  const pending = new RingReader(ring).pending();
+  assert.equal(countLines(pending.views), visits.length);
+  return Buffer.concat(pending.views);
 }
 
 function writeSegment(dir: string, seq: number, lines: Buffer | string): Segment {
@@ -139,7 +135,7 @@ describe("visit journal → DuckDB", () => {
       const line = new TextEncoder().encode(`${i}\n`);
       shared.set(line, at);
       pieces.push(shared.subarray(at, at + line.length));
-      at += line.length + 3; // gaps, like the records' headers
+      at += line.length + 3; // gaps between the pieces
     }
     const expected = Array.from({ length: 2500 }, (_, i) => `${i}\n`).join("");
     assert.equal(journal.commit(pieces, 1000), expected.length);

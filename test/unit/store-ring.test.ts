@@ -6,8 +6,9 @@ import { createCounters } from "../../src/counters/layout.js";
 import { VisitCounter } from "../../src/counters/visit-counter.js";
 import { createRing, MIN_RING_BYTES, RingReader, RingWriter } from "../../src/store/ring.js";
 import {
-  decodeVisit,
-  lineView,
+  countLines,
+  decodeLines,
+  firstLineTime,
   parseVisitLine,
   VisitRecordWriter,
   type VisitRow,
@@ -21,9 +22,10 @@ function counter() {
 }
 
 function drain(reader: RingReader): VisitRow[] {
-  const rows: VisitRow[] = [];
-  const end = reader.read((offset) => rows.push(decodeVisit(reader.views, offset)));
-  reader.commit(end);
+  const pending = reader.pending();
+  const rows = decodeLines(pending.views);
+  assert.equal(countLines(pending.views), rows.length, "one line per visit");
+  reader.commit(pending.end);
   return rows;
 }
 
@@ -174,12 +176,10 @@ describe("visit ring", () => {
     const pretty = new TextEncoder().encode('{\r\n "user_id": "u",\n "page_url": "/p"\n}');
     writer.record(c, pretty, false, undefined, undefined);
     const reader = new RingReader(ring);
-    const lines: string[] = [];
-    reader.commit(reader.read((offset) => lines.push(Buffer.from(lineView(reader.views, offset)).toString("utf8"))));
-    assert.equal(lines.length, 1);
-    assert.equal(lines[0]?.indexOf("\n"), (lines[0]?.length ?? 0) - 1, "one line break, the one ending the line");
-    assert.ok(!lines[0]?.includes("\r"));
-    assert.equal(parseVisitLine(lines[0] as string).userId, "u");
+    const line = Buffer.concat(reader.pending().views).toString("utf8");
+    assert.equal(line.indexOf("\n"), line.length - 1, "one line break, the one ending the line");
+    assert.ok(!line.includes("\r"));
+    assert.equal(parseVisitLine(line).userId, "u");
   });
 
   test("a full ring refuses the record and counts nothing; a commit frees the space", () => {
@@ -201,16 +201,14 @@ describe("visit ring", () => {
     const writer = new RingWriter(ring);
     const reader = new RingReader(ring);
     const put = (bytes: number) => {
-      const at = writer.reserve(bytes);
-      assert.ok(at >= 0);
-      writer.views.u32[at >>> 2] = bytes;
+      assert.ok(writer.reserve(bytes) >= 0);
       writer.publish(bytes);
     };
     put(MIN_RING_BYTES / 2);
     assert.equal(writer.fillAbove(0.5), false, "exactly half is not over half");
     put(8);
     assert.equal(writer.fillAbove(0.5), true);
-    reader.commit(reader.read(() => {}));
+    reader.commit(reader.pending().end);
     assert.equal(writer.fillAbove(0.5), false, "the reader's commit is seen without a reserve in between");
     assert.equal(writer.fillAbove(0), false);
   });
@@ -237,6 +235,37 @@ describe("visit ring", () => {
     );
   });
 
+  test("a record that does not fit before the end starts at 0; the stretch it skips is spaces, read in order", () => {
+    const ring = createRing(MIN_RING_BYTES);
+    const { clock, counter: c } = counter();
+    const writer = new VisitRecordWriter(ring);
+    const reader = new RingReader(ring);
+    const big = body({ user_id: "u", page_url: "x".repeat(20_000) });
+    for (let i = 0; i < 3; i++) writer.record(c, big, true, undefined, undefined);
+    reader.commit(reader.pending().end); // the next record no longer fits before the end
+    clock.advance(5000);
+    c.refreshSecond();
+    writer.record(c, big, true, undefined, undefined);
+    const pending = reader.pending();
+    assert.equal(pending.views.length, 2, "the end of the ring, then its start");
+    const skipped = pending.views[0] as Uint8Array;
+    assert.ok(skipped.length > 0 && skipped.every((b) => b === 0x20));
+    assert.equal(firstLineTime(skipped), Number.NaN, "filler alone holds no line");
+    assert.equal(firstLineTime(pending.views[1] as Uint8Array), START + 5000);
+    assert.deepEqual(
+      drain(reader).map((r) => r.visitCount),
+      [4],
+    );
+  });
+
+  test("the first line's time is read after any filler; anything else is not a time", () => {
+    const bytes = (text: string) => new TextEncoder().encode(text);
+    assert.equal(firstLineTime(bytes('{"t":1764650000123,"h":null}\n')), 1764650000123);
+    assert.equal(firstLineTime(bytes('     {"t":7,"h":null}\n')), 7);
+    assert.equal(firstLineTime(bytes('{"t":')), Number.NaN);
+    assert.equal(firstLineTime(bytes("")), Number.NaN);
+  });
+
   test("positions keep working across the 2^32 wrap of the byte counters", () => {
     const ring = createRing(MIN_RING_BYTES);
     const control = new Int32Array(ring, 0, 8);
@@ -246,15 +275,18 @@ describe("visit ring", () => {
     const writer = new RingWriter(ring);
     const reader = new RingReader(ring);
     let published = 0;
+    const text = `${"x".repeat(199)}\n`;
+    const line = new TextEncoder().encode(text);
     for (let i = 0; i < 100; i++) {
-      const at = writer.reserve(200);
+      const at = writer.reserve(line.length);
       assert.ok(at >= 0);
-      writer.views.u32[at >>> 2] = 200;
-      writer.publish(200);
+      writer.views.bytes.set(line, at);
+      writer.publish(line.length);
       published++;
-      let read = 0;
-      reader.commit(reader.read(() => read++));
-      assert.equal(read, 1);
+      const pending = reader.pending();
+      assert.equal(countLines(pending.views), 1);
+      assert.equal(Buffer.concat(pending.views).toString(), text, "whole, across the end of the ring too");
+      reader.commit(pending.end);
     }
     assert.equal(published, 100);
   });
@@ -262,25 +294,26 @@ describe("visit ring", () => {
   test("a consumer on another thread reads exactly what a producer publishes, under contention", async () => {
     const ring = createRing(MIN_RING_BYTES);
     const total = 20_000;
-    // Producer: a worker thread writing fixed-size records numbered 1..total, spinning when full.
+    // Producer: a worker thread writing lines numbered 1..total of varied length, by the ring's rules, spinning when full.
     const producer = new Worker(
       `
       const { workerData } = require("node:worker_threads");
       const control = new Int32Array(workerData.ring, 0, 8);
-      const u32 = new Uint32Array(workerData.ring, 32);
+      const bytes = new Uint8Array(workerData.ring, 32);
       const cap = workerData.ring.byteLength - 32;
       let tail = 0;
       for (let n = 1; n <= ${total}; n++) {
-        const size = 8 + (n % 5) * 8;
+        const line = String(n).padEnd(8 + (n % 5) * 9, " ") + "\\n";
+        const size = line.length;
         for (;;) {
           const head = Atomics.load(control, 1) >>> 0;
           const off = tail & (cap - 1);
           const untilEnd = cap - off;
           const need = untilEnd >= size ? size : untilEnd + size;
           if (((tail - head) >>> 0) + need <= cap) {
-            if (untilEnd < size) { u32[off >>> 2] = 0xffffffff; tail = (tail + untilEnd) >>> 0; }
+            if (untilEnd < size) { bytes.fill(0x20, off); tail = (tail + untilEnd) >>> 0; }
             const at = tail & (cap - 1);
-            u32[at >>> 2] = size; u32[(at >>> 2) + 1] = n;
+            for (let i = 0; i < size; i++) bytes[at + i] = line.charCodeAt(i);
             tail = (tail + size) >>> 0;
             Atomics.store(control, 0, tail | 0);
             break;
@@ -292,8 +325,11 @@ describe("visit ring", () => {
     const reader = new RingReader(ring);
     const got: number[] = [];
     while (got.length < total) {
-      const end = reader.read((offset) => got.push(reader.views.u32[(offset >>> 2) + 1] as number));
-      reader.commit(end);
+      const pending = reader.pending();
+      const text = Buffer.concat(pending.views).toString("latin1");
+      for (const line of text.split("\n").slice(0, -1)) got.push(Number(line.trim()));
+      assert.equal(countLines(pending.views), text.split("\n").length - 1);
+      reader.commit(pending.end);
       await new Promise((r) => setImmediate(r));
     }
     await new Promise((r) => producer.once("exit", r));
