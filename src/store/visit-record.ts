@@ -45,9 +45,11 @@ function pieceOf(bytes: Uint8Array): Piece {
   return { words, length: bytes.length };
 }
 
+const OPEN_T = ascii('{"t":');
 const KEY_H = ascii(',"h":');
+const KEY_B_TEXT = ascii(',"b":');
 const KEY_P = pieceOf(ascii(',"p":'));
-const KEY_B = pieceOf(ascii(',"b":'));
+const KEY_B = pieceOf(KEY_B_TEXT);
 const NULL_THEN_P = pieceOf(ascii('null,"p":'));
 const NULL_THEN_B = pieceOf(ascii('null,"b":'));
 /** The end of every line: the count's key and its width in spaces (the digits go over them), then `}` and a newline. */
@@ -168,14 +170,11 @@ export class VisitRecordWriter {
   private setPeer(ip: number): void {
     const b = this.scratch;
     const at = putIpv4(b, 0, ip);
-    b.set(KEY_B_BYTES, at);
-    this.peer = pieceOf(b.subarray(0, at + KEY_B_BYTES.length));
+    b.set(KEY_B_TEXT, at);
+    this.peer = pieceOf(b.subarray(0, at + KEY_B_TEXT.length));
     this.peerIp = ip;
   }
 }
-
-const OPEN_T = ascii('{"t":');
-const KEY_B_BYTES = ascii(',"b":');
 
 /** Writes a piece's words; returns the position after its bytes (its padding is left for the next write). */
 function putPiece(data: DataView, at: number, piece: Piece): number {
