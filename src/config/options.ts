@@ -1,204 +1,247 @@
 /**
- * @module Service options: one defaults object, one validation pass with exact
- * messages, then frozen. The CLI and tests both go through `resolveConfig`.
+ * @module Every service option, declared once: its flag, environment
+ * variable, help text, parser (exact messages) and default. The table drives
+ * both the command line (`parse-args.ts`) and the frozen `Config`, whose type
+ * is derived from it: adding an option is one entry here.
  */
 import { availableParallelism } from "node:os";
-import type { LiveLimits } from "../live/live-feed.js";
-import type { Durability } from "../store/messages.js";
 import { MAX_RING_BYTES, MIN_RING_BYTES } from "../store/ring.js";
+import {
+  ConfigError,
+  dataDir,
+  durability,
+  flag,
+  IN_MEMORY,
+  nonEmpty,
+  origins,
+  powerOfTwoKiB,
+  sampleRate,
+  type ValueParser,
+  wholeNumber,
+} from "./parsers.js";
+
+export { ConfigError, IN_MEMORY } from "./parsers.js";
 
 export const MAX_WORKERS = 256;
 
-export interface Config {
+/** One option: where its text comes from, and the parser that turns it into a value. */
+export interface OptionSpec<T> extends ValueParser<T> {
+  /** Commander flags, e.g. `-p, --port <port>`; `[value]` makes the value optional. */
+  readonly flags: string;
+  readonly help: string;
+  /** Environment variable read when no flag gives the option (flags win). */
+  readonly env?: string;
+  /** The text a `[value]` flag stands for when given alone. */
+  readonly bare?: string;
+  /** Other flags that give the same option. */
+  readonly aliases?: readonly OptionAlias[];
+}
+
+export interface OptionAlias {
+  readonly flags: string;
+  readonly help: string;
+  /** The text this flag stands for (it takes no value); checked against the flag or environment. */
+  readonly means?: string;
+  /** The message when this alias and the option's own flag (or variable) disagree. */
+  readonly disagree?: (chosen: RawOption, alias: RawOption) => string;
+}
+
+/** An option's text and where it came from ("--port", "PORT"). */
+export interface RawOption {
+  readonly text: string;
+  readonly from: string;
+}
+
+const option = <T>(spec: OptionSpec<T>): OptionSpec<T> => spec;
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+export const OPTIONS = {
   /** Worker threads, each a uWS App on the same port. */
-  readonly nWorkers: number;
-  readonly port: number;
-  readonly host: string;
+  nWorkers: option({
+    flags: "-n, --n-workers <n>",
+    env: "N_WORKERS",
+    help: `worker threads, 1-${MAX_WORKERS}`,
+    ...wholeNumber({ min: 1, max: MAX_WORKERS, default: availableParallelism() }),
+    shown: `${availableParallelism()}, the available parallelism; 1 with --dev`,
+    aliases: [{ flags: "-t, --threads <n>", help: "alias of --n-workers" }],
+  }),
+  port: option({
+    flags: "-p, --port <port>",
+    env: "PORT",
+    help: "port to listen on, 0 picks a free one",
+    ...wholeNumber({ min: 0, max: 65535, default: 8080 }),
+  }),
+  host: option({ flags: "-H, --host <host>", env: "HOST", help: "address to listen on", ...nonEmpty("0.0.0.0") }),
   /** `["*"]`, or the origins allowed to call the API from a browser. */
-  readonly corsOrigins: readonly string[];
+  corsOrigins: option({
+    flags: "--cors-origin <origins>",
+    help: "comma-separated origins browsers may call from, or *",
+    ...origins,
+  }),
   /** Reload workers on source change, readable logs, one worker. */
-  readonly dev: boolean;
+  dev: option({
+    flags: "--dev",
+    help: "development: reload workers when src/ changes, readable logs, 1 worker",
+    ...flag,
+  }),
   /** Fraction of requests written to the access log: 0 (off, the default) to 1. */
-  readonly accessLogRate: number;
+  accessLogRate: option({
+    flags: "--access-log [rate]",
+    help: "log a sample of requests as JSON lines (rate when given alone: 0.01)",
+    bare: "0.01",
+    ...sampleRate,
+  }),
   /** Where the visit store lives; null: in memory only (nothing survives a restart). */
-  readonly dataDir: string | null;
-  /** batch: answer once the visit is in the ring; strict: once it is committed. */
-  readonly durability: Durability;
+  dataDir: option({
+    flags: "-d, --data-dir <dir>",
+    env: "DATA_DIR",
+    help: `where visits are stored (DuckDB), ${IN_MEMORY} for memory only`,
+    ...dataDir,
+    aliases: [
+      {
+        flags: "--no-persist",
+        help: `keep counts in memory only, same as --data-dir ${IN_MEMORY}`,
+        means: IN_MEMORY,
+        disagree: (chosen) =>
+          `--no-persist keeps visits in memory, but ${chosen.from} names a directory: give one of them`,
+      },
+    ],
+  }),
+  /** batch: answer once the visit is queued to the store; strict: once it is committed. */
+  durability: option({
+    flags: "--durability <mode>",
+    env: "DURABILITY",
+    help: "batch: answer once queued, commit every 10 ms; strict: answer once committed",
+    ...durability,
+  }),
   /** Record the first X-Forwarded-For hop as the client address. */
-  readonly trustProxy: boolean;
-  /** Bytes of each worker's ring to the recorder (a power of two). */
-  readonly ringBytes: number;
+  trustProxy: option({
+    flags: "--trust-proxy",
+    help: "record the first X-Forwarded-For hop as the client address",
+    ...flag,
+  }),
+  /** Bytes of each worker's queue to the store (a power of two); the default absorbs a fraction of a second of one thread's peak. */
+  ringBytes: option({
+    flags: "--ring-kib <KiB>",
+    help: "per-thread queue to the store, a power of two; full: 503",
+    ...powerOfTwoKiB({ min: MIN_RING_BYTES / KiB, max: MAX_RING_BYTES / KiB, default: 4096 }),
+  }),
   /** How long a failing store is retried (visits refused meanwhile) before the service stops. */
-  readonly storeRetryMs: number;
-  /** Journal backlog (bytes) up to which DuckDB imports wait for idle CPU; 0 imports at once. */
-  readonly journalDeferBytes: number;
+  storeRetryMs: option({
+    flags: "--store-retry-seconds <s>",
+    help: "how long a failing store is retried, visits refused, before the service stops",
+    ...wholeNumber({ min: 1, max: 3600, default: 30, times: 1000 }),
+  }),
+  /** Journal backlog (bytes) up to which DuckDB imports wait for idle CPU, so a spike is not slowed by them; 0 imports at once. */
+  journalDeferBytes: option({
+    flags: "--journal-defer-mib <MiB>",
+    help: "journal backlog up to which DuckDB imports wait for idle CPU; 0: import every second",
+    ...wholeNumber({ min: 0, max: 1_048_576, default: 512, times: MiB }),
+  }),
   /** GET /live (WebSocket) limits, per worker thread. */
-  readonly live: LiveLimits;
-}
-
-export const defaults = Object.freeze({
-  nWorkers: availableParallelism(),
-  port: 8080,
-  host: "0.0.0.0",
-  corsOrigins: Object.freeze(["*"]),
-  dev: false,
-  devWorkers: 1,
-  accessLogRate: 0,
-  /** `--access-log` with no rate. */
-  accessLogSampleRate: 0.01,
-  dataDir: "./data",
-  durability: "batch" as Durability,
-  trustProxy: false,
-  /** 4 MiB per worker: ~15,000 typical visits, a quarter second of one thread's peak. */
-  ringKiB: 4096,
-  storeRetrySeconds: 30,
-  /** 512 MiB of journal ≈ 2.5 million visits: a spike of ~50 s at one box's peak before imports compete with it. */
-  journalDeferMiB: 512,
-  liveMaxConnections: 10_000,
-  liveIdleSeconds: 120,
-  liveBackpressureKiB: 64,
-});
-
-/** `--data-dir` value that keeps everything in memory. */
-export const IN_MEMORY = ":memory:";
-
-/** A bad option: one line for the operator, exit status 2. */
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
-
-/** Raw option texts and where each came from ("--port", "PORT"), as the CLI collected them. */
-export interface RawOptions {
-  nWorkers?: { text: string; from: string };
-  port?: { text: string; from: string };
-  host?: { text: string; from: string };
-  corsOrigins?: { text: string; from: string };
-  dev?: boolean;
-  /** `true` for the flag alone, or the rate text. */
-  accessLog?: { text: string | true; from: string };
-  dataDir?: { text: string; from: string };
-  /** `--no-persist`. */
-  noPersist?: boolean;
-  durability?: { text: string; from: string };
-  trustProxy?: boolean;
-  ringKiB?: { text: string; from: string };
-  storeRetrySeconds?: { text: string; from: string };
-  journalDeferMiB?: { text: string; from: string };
-  liveMaxConnections?: { text: string; from: string };
-  liveIdleSeconds?: { text: string; from: string };
-  liveBackpressureKiB?: { text: string; from: string };
-}
-
-function wholeNumber(raw: { text: string; from: string }, min: number, max: number): number {
-  const text = raw.text.trim();
-  const value = /^[0-9]+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${raw.from} must be a whole number from ${min} to ${max}, got "${raw.text}"`);
-  }
-  return value;
-}
-
-function origins(raw: { text: string; from: string }): string[] {
-  const list = raw.text
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s !== "");
-  if (list.length === 0) throw new ConfigError(`${raw.from} needs at least one origin, or *`);
-  for (const origin of list) {
-    if (origin === "*") continue;
-    let parsed: URL | undefined;
-    try {
-      parsed = new URL(origin);
-    } catch {}
-    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
-      throw new ConfigError(
-        `${raw.from}: "${origin}" is not an origin like https://shop.example or http://localhost:3000 (no path, no trailing slash), nor *`,
-      );
-    }
-  }
-  return list.includes("*") ? ["*"] : list;
-}
-
-export function resolveConfig(raw: RawOptions): Config {
-  const dev = raw.dev ?? defaults.dev;
-  const nWorkers = raw.nWorkers
-    ? wholeNumber(raw.nWorkers, 1, MAX_WORKERS)
-    : dev
-      ? defaults.devWorkers
-      : defaults.nWorkers;
-  if (dev && nWorkers > 1) {
-    throw new ConfigError(
-      `--dev runs 1 worker thread so a reload is instant, but ${raw.nWorkers?.from} asks for ${nWorkers}: drop ${raw.nWorkers?.from} (or set it to 1), or drop --dev`,
-    );
-  }
-  const host = raw.host ? raw.host.text.trim() : defaults.host;
-  if (host === "") throw new ConfigError(`${raw.host?.from} must not be empty`);
-  return Object.freeze({
-    nWorkers,
-    port: raw.port ? wholeNumber(raw.port, 0, 65535) : defaults.port,
-    host,
-    corsOrigins: Object.freeze(raw.corsOrigins ? origins(raw.corsOrigins) : [...defaults.corsOrigins]),
-    dev,
-    accessLogRate: raw.accessLog ? sampleRate(raw.accessLog) : defaults.accessLogRate,
-    dataDir: dataDir(raw),
-    durability: raw.durability ? durability(raw.durability) : defaults.durability,
-    trustProxy: raw.trustProxy ?? defaults.trustProxy,
-    ringBytes: raw.ringKiB ? ringKiB(raw.ringKiB) * 1024 : defaults.ringKiB * 1024,
-    live: Object.freeze({
-      maxConnections: raw.liveMaxConnections
-        ? wholeNumber(raw.liveMaxConnections, 0, 1_000_000)
-        : defaults.liveMaxConnections,
-      // uWS counts idle time in 4 s steps and pings before it expires: 8 s is its floor, 960 s its ceiling.
-      idleSeconds: raw.liveIdleSeconds ? wholeNumber(raw.liveIdleSeconds, 8, 960) : defaults.liveIdleSeconds,
-      maxBackpressureBytes:
-        (raw.liveBackpressureKiB ? wholeNumber(raw.liveBackpressureKiB, 1, 65_536) : defaults.liveBackpressureKiB) *
-        1024,
+  live: {
+    maxConnections: option({
+      flags: "--live-max-connections <n>",
+      help: "GET /live WebSocket connections per thread; more get 503",
+      ...wholeNumber({ min: 0, max: 1_000_000, default: 10_000 }),
     }),
-    storeRetryMs:
-      (raw.storeRetrySeconds ? wholeNumber(raw.storeRetrySeconds, 1, 3600) : defaults.storeRetrySeconds) * 1000,
-    journalDeferBytes:
-      (raw.journalDeferMiB ? wholeNumber(raw.journalDeferMiB, 0, 1_048_576) : defaults.journalDeferMiB) * 1024 * 1024,
-  });
+    // uWS counts idle time in 4 s steps and pings before it expires: 8 s is its floor, 960 s its ceiling.
+    idleSeconds: option({
+      flags: "--live-idle-seconds <s>",
+      help: "close a /live connection silent this long, 8-960",
+      ...wholeNumber({ min: 8, max: 960, default: 120 }),
+    }),
+    maxBackpressureBytes: option({
+      flags: "--live-backpressure-kib <KiB>",
+      help: "drop a /live client once this much waits for it",
+      ...wholeNumber({ min: 1, max: 65_536, default: 64, times: KiB }),
+    }),
+  },
+};
+
+interface OptionTable {
+  readonly [key: string]: OptionSpec<unknown> | OptionTable;
 }
 
-function dataDir(raw: RawOptions): string | null {
-  if (raw.noPersist) {
-    if (raw.dataDir && raw.dataDir.text !== IN_MEMORY) {
-      throw new ConfigError(
-        `--no-persist keeps visits in memory, but ${raw.dataDir.from} names a directory: give one of them`,
-      );
-    }
-    return null;
+type ValuesOf<T> = { readonly [K in keyof T]: T[K] extends OptionSpec<infer V> ? V : ValuesOf<T[K]> };
+
+/** The service's options, resolved and frozen. */
+export type Config = ValuesOf<typeof OPTIONS>;
+
+const isSpec = (entry: OptionSpec<unknown> | OptionTable): entry is OptionSpec<unknown> =>
+  typeof entry.flags === "string";
+
+/** Every option, in the table's order (the order of --help). */
+export function* allOptions(table: OptionTable = OPTIONS): Generator<OptionSpec<unknown>> {
+  for (const entry of Object.values(table)) {
+    if (isSpec(entry)) yield entry;
+    else yield* allOptions(entry);
   }
-  if (!raw.dataDir) return defaults.dataDir;
-  const text = raw.dataDir.text.trim();
-  if (text === "")
-    throw new ConfigError(`${raw.dataDir.from} must not be empty (use ${IN_MEMORY} to keep visits in memory only)`);
-  return text === IN_MEMORY ? null : text;
 }
 
-function durability(raw: { text: string; from: string }): Durability {
-  const text = raw.text.trim().toLowerCase();
-  if (text === "batch" || text === "strict") return text;
+/** What the command line gave for a flag string: its text, true/false for a flag without one, undefined if absent. */
+export type FlagLookup = (flags: string) => string | boolean | undefined;
+
+/** The option's text: its flag, a value alias, its variable, then an alias that stands for a text. */
+function rawOf(spec: OptionSpec<unknown>, given: FlagLookup, env: NodeJS.ProcessEnv): RawOption | undefined {
+  const text = (value: string | boolean | undefined) => (typeof value === "string" ? value : (spec.bare ?? ""));
+  const own = given(spec.flags);
+  let chosen = own === undefined ? undefined : { text: text(own), from: longFlag(spec.flags) };
+  const later: OptionAlias[] = [];
+  for (const alias of spec.aliases ?? []) {
+    if (alias.means !== undefined) later.push(alias);
+    else chosen = pickAlias(chosen, alias, given(alias.flags), text);
+  }
+  const variable = spec.env === undefined ? undefined : env[spec.env];
+  if (chosen === undefined && variable !== undefined && spec.env) chosen = { text: variable, from: spec.env };
+  for (const alias of later) chosen = pickAlias(chosen, alias, given(alias.flags), () => alias.means ?? "");
+  return chosen;
+}
+
+function pickAlias(
+  chosen: RawOption | undefined,
+  alias: OptionAlias,
+  value: string | boolean | undefined,
+  text: (value: string | boolean | undefined) => string,
+): RawOption | undefined {
+  if (value === undefined) return chosen;
+  const raw = { text: text(value), from: longFlag(alias.flags) };
+  if (chosen === undefined) return raw;
+  if (chosen.text === raw.text) return chosen;
   throw new ConfigError(
-    `${raw.from} is batch (answer once the visit is queued; a crash may lose the last ≤ 10 ms) or strict (answer once it is committed), got "${raw.text}"`,
+    alias.disagree?.(chosen, raw) ??
+      `${chosen.from} ${chosen.text} and ${raw.from} ${raw.text} disagree: give one of them`,
   );
 }
 
-function ringKiB(raw: { text: string; from: string }): number {
-  const value = wholeNumber(raw, MIN_RING_BYTES / 1024, MAX_RING_BYTES / 1024);
-  if (!Number.isInteger(Math.log2(value))) {
-    throw new ConfigError(`${raw.from} must be a power of two (KiB), like 1024 or 4096; got "${raw.text}"`);
-  }
-  return value;
-}
+/** `--port` from `-p, --port <port>`; `--no-persist` stays as typed. */
+export const longFlag = (flags: string): string => flags.match(/--[a-z0-9-]+/)?.[0] ?? flags;
 
-function sampleRate(raw: { text: string | true; from: string }): number {
-  if (raw.text === true) return defaults.accessLogSampleRate;
-  const rate = /^(0|1|0?\.[0-9]+|1\.0*)$/.test(raw.text.trim()) ? Number(raw.text) : Number.NaN;
-  if (!(rate > 0 && rate <= 1))
+/** One validation pass over every option, the rules between options, then frozen. */
+export function resolveConfig(given: FlagLookup, env: NodeJS.ProcessEnv = {}): Config {
+  const raws = new Map<OptionSpec<unknown>, RawOption | undefined>();
+  const resolve = (table: OptionTable): Record<string, unknown> => {
+    const values: Record<string, unknown> = {};
+    for (const [key, entry] of Object.entries(table)) {
+      if (!isSpec(entry)) {
+        values[key] = Object.freeze(resolve(entry));
+        continue;
+      }
+      const raw = rawOf(entry, given, env);
+      raws.set(entry, raw);
+      values[key] = raw ? entry.parse(raw.text, raw.from) : entry.default;
+    }
+    return values;
+  };
+  const values = resolve(OPTIONS);
+  // Rules between options.
+  const workers = raws.get(OPTIONS.nWorkers);
+  if (values.dev === true && workers === undefined) values.nWorkers = 1;
+  if (values.dev === true && workers !== undefined && (values.nWorkers as number) > 1) {
     throw new ConfigError(
-      `${raw.from} takes a sample rate above 0 and at most 1 (0.01 logs 1 request in 100), got "${raw.text}"`,
+      `--dev runs 1 worker thread so a reload is instant, but ${workers.from} asks for ${values.nWorkers}: drop ${workers.from} (or set it to 1), or drop --dev`,
     );
-  return rate;
+  }
+  return Object.freeze(values) as unknown as Config;
 }

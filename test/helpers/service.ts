@@ -1,6 +1,6 @@
 /** A real service on a free loopback port for one test file, stopped in `after`. */
 import type { TestContext } from "node:test";
-import { resolveConfig } from "../../src/config/options.js";
+import { parseArgs } from "../../src/config/parse-args.js";
 import { SharedManualClock } from "../../src/counters/clock.js";
 import { createLogger, type Logger } from "../../src/log.js";
 import { type Service, type ServiceExtras, startService } from "../../src/server/service.js";
@@ -35,28 +35,24 @@ export interface TestServiceOptions {
 type Hooks = Pick<TestContext, "after"> | { after: (fn: () => Promise<void>) => void };
 
 export async function startTestService(hooks: Hooks, options: TestServiceOptions = {}): Promise<TestService> {
-  const config = resolveConfig({
-    nWorkers: { text: String(options.nWorkers ?? 2), from: "test" },
-    port: { text: "0", from: "test" },
-    host: { text: options.host ?? "127.0.0.1", from: "test" },
-    ...(options.corsOrigins ? { corsOrigins: { text: options.corsOrigins, from: "test" } } : {}),
-    dataDir: { text: options.dataDir ?? ":memory:", from: "test" },
-    ...(options.durability ? { durability: { text: options.durability, from: "test" } } : {}),
-    ...(options.ringKiB ? { ringKiB: { text: String(options.ringKiB), from: "test" } } : {}),
-    ...(options.storeRetrySeconds
-      ? { storeRetrySeconds: { text: String(options.storeRetrySeconds), from: "test" } }
-      : {}),
-    ...(options.journalDeferMiB !== undefined
-      ? { journalDeferMiB: { text: String(options.journalDeferMiB), from: "test" } }
-      : {}),
-    trustProxy: options.trustProxy ?? false,
-    ...(options.liveIdleSeconds !== undefined
-      ? { liveIdleSeconds: { text: String(options.liveIdleSeconds), from: "test" } }
-      : {}),
-    ...(options.liveMaxConnections !== undefined
-      ? { liveMaxConnections: { text: String(options.liveMaxConnections), from: "test" } }
-      : {}),
-  });
+  const flags: Array<[string, string | number | boolean | undefined]> = [
+    ["--n-workers", options.nWorkers ?? 2],
+    ["--port", 0],
+    ["--host", options.host ?? "127.0.0.1"],
+    ["--cors-origin", options.corsOrigins],
+    ["--data-dir", options.dataDir ?? ":memory:"],
+    ["--durability", options.durability],
+    ["--ring-kib", options.ringKiB],
+    ["--store-retry-seconds", options.storeRetrySeconds],
+    ["--journal-defer-mib", options.journalDeferMiB],
+    ["--trust-proxy", options.trustProxy],
+    ["--live-idle-seconds", options.liveIdleSeconds],
+    ["--live-max-connections", options.liveMaxConnections],
+  ];
+  const argv = flags.flatMap(([flag, value]) =>
+    value === undefined || value === false ? [] : value === true ? [flag] : [flag, String(value)],
+  );
+  const config = parseArgs(argv);
   const logs: string[] = [];
   const log: Logger = createLogger("json", (line) => logs.push(line));
   const clock = options.manualClock ? new SharedManualClock(Date.UTC(2026, 10, 25, 10, 0, 0, 500)) : undefined;
