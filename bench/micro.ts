@@ -24,6 +24,7 @@ import { visitBody, visitBodyBytes } from "../src/http/visit-ok.js";
 import { visitHandler } from "../src/http/visit-route.js";
 import { scanVisit } from "../src/http/visit-scan.js";
 import { spawnWorker } from "../src/server/spawn-worker.js";
+import { MemorySink } from "../src/sink/memory-sink.js";
 import { createRing, RingReader } from "../src/store/ring.js";
 import { VisitRecordWriter } from "../src/store/visit-record.js";
 
@@ -106,7 +107,13 @@ const fakeReq = {
     headerName(name) === "content-type" ? "application/json" : String(validBytes.byteLength),
 } as unknown as HttpRequest;
 const cors = new CorsPolicy(["*"]);
-const handleVisit = visitHandler(alone, cors, new Responder({ cors }), () => {});
+const handleVisit = visitHandler({
+  sink: new MemorySink(alone),
+  cors,
+  responder: new Responder({ cors }),
+  onError: () => {},
+  trustProxy: false,
+});
 // Check the stand-in before timing it: the row must measure an accepted visit, not an error path.
 const statusBefore = statusesSent;
 handleVisit(fakeRes, fakeReq);

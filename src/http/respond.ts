@@ -4,7 +4,7 @@
  */
 import type { HttpResponse } from "uWebSockets.js";
 import { nativeArg } from "../bytes/native-arg.js";
-import type { ApiError } from "../contract/errors.js";
+import { type ApiError, errors } from "../contract/errors.js";
 import { METRIC_ROUTES } from "../counters/layout.js";
 import { NOT_TIMED, type RequestMetrics } from "../metrics/request-metrics.js";
 import type { CorsPolicy } from "./cors.js";
@@ -137,9 +137,25 @@ export class Responder {
   }
 }
 
-/** Last resort when even a 500 cannot be written: returning from a uWS handler without answering aborts the process. */
-export function closeQuietly(res: HttpResponse): void {
+/**
+ * A handler threw: report it, answer 500 and close (if nothing was sent yet),
+ * never let it escape (it would end the thread). Safe outside uWS's own cork.
+ */
+export function answerInternalError(
+  responder: Responder,
+  res: HttpResponse,
+  ex: Exchange,
+  error: unknown,
+  onError: (error: unknown) => void,
+): void {
+  onError(error);
+  if (ex.aborted || ex.done) return;
   try {
-    res.close();
-  } catch {}
+    res.cork(() => responder.error(res, ex, errors.internal, true));
+  } catch {
+    // Returning from a uWS handler without answering aborts the process: close instead.
+    try {
+      res.close();
+    } catch {}
+  }
 }

@@ -7,20 +7,19 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from "uWebSockets.js";
 import { errors, validationError } from "../contract/errors.js";
 import type { SharedCounters } from "../counters/layout.js";
 import type { StatsReader } from "../counters/stats-reader.js";
-import type { VisitCounter } from "../counters/visit-counter.js";
 import { EXPOSITION_TYPE, renderMetrics } from "../metrics/exposition.js";
 import { routeIndex } from "../metrics/request-metrics.js";
+import type { VisitSink } from "../sink/visit-sink.js";
 import { ALLOWED_METHODS, type CorsPolicy, PREFLIGHT_MAX_AGE_SECONDS } from "./cors.js";
 import type { StaticAsset } from "./docs.js";
 import { readHealth, readReadiness } from "./health.js";
-import { closeQuietly, type Exchange, JSON_TYPE, type Responder } from "./respond.js";
+import { answerInternalError, type Exchange, JSON_TYPE, type Responder } from "./respond.js";
 import { buildStats } from "./stats-body.js";
 import { parseStatsQuery } from "./stats-query.js";
-import { type VisitStoreLink, visitHandler } from "./visit-route.js";
+import { visitHandler } from "./visit-route.js";
 
 export interface RouteDeps {
   readonly counters: SharedCounters;
-  readonly counter: VisitCounter;
   readonly reader: StatsReader;
   readonly cors: CorsPolicy;
   readonly responder: Responder;
@@ -32,8 +31,10 @@ export interface RouteDeps {
   readonly onError: (error: unknown) => void;
   /** Tests only: GET /__fault throws inside a handler. */
   readonly faultRoute?: boolean;
-  /** Persistent mode: where accepted visits are recorded. */
-  readonly store?: VisitStoreLink;
+  /** Where valid visits go: counted in memory, or stored as well. */
+  readonly sink: VisitSink;
+  /** Record the first X-Forwarded-For hop as the client address (behind a trusted proxy). */
+  readonly trustProxy: boolean;
 }
 
 /** Methods each known path answers (Allow header of a 405). */
@@ -51,7 +52,7 @@ export function allowedMethods(assets: ReadonlyMap<string, StaticAsset>): Map<st
 }
 
 export function registerRoutes(app: TemplatedApp, deps: RouteDeps): void {
-  const { counter, reader, cors, responder, onError } = deps;
+  const { reader, cors, responder, onError } = deps;
   const allow = allowedMethods(deps.assets);
 
   const exchange = (req: HttpRequest, route: number, head = false): Exchange => ({
@@ -75,20 +76,12 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps): void {
     try {
       run();
     } catch (error) {
-      onError(error);
-      if (!ex.aborted && !ex.done) {
-        try {
-          res.cork(() => responder.error(res, ex, errors.internal, true));
-        } catch {
-          // Returning from a uWS handler without answering aborts the process: close instead.
-          closeQuietly(res);
-        }
-      }
+      answerInternalError(responder, res, ex, error, onError);
     }
   };
 
   // POST /visit: the hot path, in its own module.
-  app.post("/visit", visitHandler(counter, cors, responder, onError, deps.store));
+  app.post("/visit", visitHandler({ sink: deps.sink, cors, responder, onError, trustProxy: deps.trustProxy }));
 
   const stats = (res: HttpResponse, req: HttpRequest, head: boolean) => {
     const ex = exchange(req, R.stats, head);

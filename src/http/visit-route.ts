@@ -1,19 +1,18 @@
 /**
- * @module POST /visit, the hot path, kept apart from the other routes: one
- * small state object per request, no per-chunk closures, the body parsed in
- * place when it arrives in one piece (almost always).
+ * @module POST /visit, the hot path, kept apart from the other routes. HTTP
+ * only: headers, body chunks, limits, validation and the answer; the valid
+ * visit goes to a `VisitSink`, which counts (and stores) it. One small state
+ * object per request, no per-chunk closures, the body parsed in place when it
+ * arrives in one piece (almost always).
  */
 import type { HttpRequest, HttpResponse } from "uWebSockets.js";
 import { nativeArg } from "../bytes/native-arg.js";
 import { errors, RETRY_AFTER, validationError } from "../contract/errors.js";
-import { H_STORE_DOORBELL, H_STORE_STATE, STORE_OK } from "../counters/layout.js";
-import type { VisitCounter } from "../counters/visit-counter.js";
 import { routeIndex } from "../metrics/request-metrics.js";
-import type { CommitWaiter } from "../store/commit-waiter.js";
-import type { VisitRecordWriter } from "../store/visit-record.js";
+import { PENDING, type SinkOutcome, type VisitSink } from "../sink/visit-sink.js";
 import type { CorsPolicy } from "./cors.js";
 import { peerAddress } from "./peer-address.js";
-import { closeQuietly, type Exchange, OK, type Responder } from "./respond.js";
+import { answerInternalError, type Exchange, OK, type Responder } from "./respond.js";
 import { declaresOversize, isJsonContentType, MAX_BODY_BYTES, parseVisit, scanFlags } from "./visit-body.js";
 import { visitBodyBytes } from "./visit-ok.js";
 import { HAS_IP_ADDRESS, HAS_LINE_BREAK, HAS_USER_AGENT, scanVisit, UNDECIDED } from "./visit-scan.js";
@@ -25,88 +24,65 @@ const USER_AGENT = nativeArg("user-agent");
 const FORWARDED_FOR = nativeArg("x-forwarded-for");
 const CONTENT_TYPE = nativeArg("content-type");
 const CONTENT_LENGTH = nativeArg("content-length");
-/** batch mode: wake the recorder early once a ring is this full. */
-const RING_DOORBELL_FILL = 0.5;
 
-/** Where accepted visits go besides the counters (absent: in-memory mode). */
-export interface VisitStoreLink {
-  readonly writer: VisitRecordWriter;
-  /** strict durability: responses wait for the commit. */
-  readonly waiter: CommitWaiter | undefined;
-  readonly header: Int32Array;
+export interface VisitRouteOptions {
+  /** Where valid visits go. */
+  readonly sink: VisitSink;
+  readonly cors: CorsPolicy;
+  readonly responder: Responder;
+  /** Called with anything the handler threw (it has already answered 500). */
+  readonly onError: (error: unknown) => void;
   /** Record the first X-Forwarded-For hop as the client address (behind a trusted proxy). */
   readonly trustProxy: boolean;
 }
 
-/** One request in flight: what onAborted/onData need, in one object. */
+/** One request in flight: what onAborted/onData need, in one object (also the sink's Pending). */
 interface VisitExchange extends Exchange {
   res: HttpResponse;
   length: number;
   /** Earlier chunks of a body that came in several (copied: uWS reuses their memory). */
   parts: Uint8Array[] | undefined;
-  /** Copied from the request while it is valid: recorded when the body has none. */
+  /** Copied from the request while it is valid, for a sink that records it when the body has none. */
   userAgent: string;
   forwardedFor: string;
 }
 
-export function visitHandler(
-  counter: VisitCounter,
-  cors: CorsPolicy,
-  responder: Responder,
-  onError: (error: unknown) => void,
-  store?: VisitStoreLink,
-): (res: HttpResponse, req: HttpRequest) => void {
-  /** A throw answers 500 (if nothing was sent) and is logged; it never kills the thread. */
-  const fail = (ex: VisitExchange, error: unknown) => {
-    onError(error);
-    if (ex.aborted || ex.done) return;
-    try {
-      ex.res.cork(() => responder.error(ex.res, ex, errors.internal, true));
-    } catch {
-      closeQuietly(ex.res);
-    }
+export function visitHandler(options: VisitRouteOptions): (res: HttpResponse, req: HttpRequest) => void {
+  const { sink, cors, responder, onError } = options;
+  const recordsRequest = sink.recordsRequest;
+  const trustProxy = recordsRequest && options.trustProxy;
+
+  /** The sink's outcome as the answer: the count (200) or its refusal (503, Retry-After). */
+  const answerWith = (ex: VisitExchange, outcome: SinkOutcome) => {
+    if (typeof outcome === "number") responder.send(ex.res, ex, OK, visitBodyBytes(outcome));
+    else responder.error(ex.res, ex, outcome, false, RETRY_AFTER);
   };
 
+  /** A valid body's visit goes to the sink; most bodies are decided by one pass over the bytes, the rest parsed in full. */
   const answer = (ex: VisitExchange, body: Uint8Array) => {
-    // Most bodies are decided by one pass over the bytes; the rest are parsed in full.
     let scan = scanVisit(body);
     if (scan === UNDECIDED) {
       const parsed = parseVisit(body);
       if (!parsed.ok) return responder.error(ex.res, ex, validationError(parsed.problems));
       scan = scanFlags(parsed.visit);
     }
-    if (store === undefined) responder.send(ex.res, ex, OK, visitBodyBytes(counter.record()));
-    else storeAndAnswer(ex, body, scan, store);
+    const userAgent = recordsRequest && (scan & HAS_USER_AGENT) === 0 && ex.userAgent !== "" ? ex.userAgent : undefined;
+    const address = recordsRequest && (scan & HAS_IP_ADDRESS) === 0 ? clientAddress(ex, trustProxy) : undefined;
+    const outcome = sink.accept(body, (scan & HAS_LINE_BREAK) === 0, userAgent, address, ex);
+    if (outcome !== PENDING) answerWith(ex, outcome);
   };
 
-  /** Persistent mode: the visit is counted only once its record has room in the ring. */
-  const storeAndAnswer = (ex: VisitExchange, body: Uint8Array, scan: number, link: VisitStoreLink) => {
-    // A plain read (an aligned Int32 never tears): a state change seen one request late is fine, and
-    // Atomics.load is a builtin call on every visit.
-    if (link.header[H_STORE_STATE] !== STORE_OK) {
-      return responder.error(ex.res, ex, errors.storeUnavailable, false, RETRY_AFTER);
-    }
-    const userAgent = (scan & HAS_USER_AGENT) === 0 && ex.userAgent !== "" ? ex.userAgent : undefined;
-    const address = (scan & HAS_IP_ADDRESS) === 0 ? clientAddress(ex, link.trustProxy) : undefined;
-    const count = link.writer.record(counter, body, (scan & HAS_LINE_BREAK) === 0, userAgent, address);
-    if (count === 0) return responder.error(ex.res, ex, errors.storeBusy, false, RETRY_AFTER);
-    const waiter = link.waiter;
-    if (waiter === undefined) {
-      if (link.writer.fillAbove(RING_DOORBELL_FILL)) ringDoorbell(link.header);
-      return responder.send(ex.res, ex, OK, visitBodyBytes(count));
-    }
-    ringDoorbell(link.header);
-    waiter.hold({
-      end: link.writer.lastEnd,
-      release: (stored) => {
-        if (ex.aborted) return;
-        ex.res.cork(() => {
-          if (stored) responder.send(ex.res, ex, OK, visitBodyBytes(count));
-          else responder.error(ex.res, ex, errors.storeUnavailable, false, RETRY_AFTER);
-        });
-      },
+  if (sink.answersLater) {
+    sink.answerLater?.((pending, outcome) => {
+      const ex = pending as VisitExchange;
+      if (ex.aborted) return;
+      try {
+        ex.res.cork(() => answerWith(ex, outcome));
+      } catch (error) {
+        answerInternalError(responder, ex.res, ex, error, onError);
+      }
     });
-  };
+  }
 
   /** One body chunk of the request `ex`. */
   const onChunk = (ex: VisitExchange, chunk: ArrayBuffer, isLast: boolean) => {
@@ -128,7 +104,7 @@ export function visitHandler(
         answer(ex, Buffer.concat(ex.parts, ex.length));
       }
     } catch (error) {
-      fail(ex, error);
+      answerInternalError(responder, ex.res, ex, error, onError);
     }
   };
 
@@ -157,7 +133,7 @@ export function visitHandler(
     return slot;
   };
 
-  const strict = store?.waiter !== undefined;
+  const strict = sink.answersLater;
   return (res, req) => {
     const ex: VisitExchange = {
       origin: cors.allowAll ? "" : req.getHeader(ORIGIN),
@@ -169,8 +145,8 @@ export function visitHandler(
       res,
       length: 0,
       parts: undefined,
-      userAgent: store ? req.getHeader(USER_AGENT) : "",
-      forwardedFor: store?.trustProxy ? req.getHeader(FORWARDED_FOR) : "",
+      userAgent: recordsRequest ? req.getHeader(USER_AGENT) : "",
+      forwardedFor: trustProxy ? req.getHeader(FORWARDED_FOR) : "",
     };
     try {
       if (!isJsonContentType(req.getHeader(CONTENT_TYPE))) return responder.error(res, ex, errors.unsupportedMediaType);
@@ -178,10 +154,9 @@ export function visitHandler(
       if (declaresOversize(req.getHeader(CONTENT_LENGTH))) {
         return responder.error(res, ex, errors.bodyTooLarge, true);
       }
-      // Only strict mode answers later (after the commit), so only it needs to learn of an abort and a
+      // Only a sink that answers later (strict: after the commit) needs to learn of an abort, and so a
       // closure per request; elsewhere every answer is written inside onData, which uWS never calls after
-      // an abort, and the callbacks are long-lived (a fresh closure for each cost 5 % of POST /visit
-      // throughput for the abort handler and 2–4 % for the data handler, side by side).
+      // an abort, and the callbacks are long-lived: a fresh closure per request is measurably slower.
       if (strict) {
         res.onAborted(() => {
           ex.aborted = true;
@@ -194,7 +169,7 @@ export function visitHandler(
         res.onData(slot.onData);
       }
     } catch (error) {
-      fail(ex, error);
+      answerInternalError(responder, ex.res, ex, error, onError);
     }
   };
 }
@@ -209,12 +184,6 @@ const MAX_FREE_SLOTS = 4096;
 
 /** uWS requires an abort handler before the body is read; without a later answer there is nothing to do. */
 const IGNORE_ABORT = () => {};
-
-/** Wakes the recorder thread (strict: a response waits; batch: a ring is filling). */
-function ringDoorbell(header: Int32Array): void {
-  Atomics.add(header, H_STORE_DOORBELL, 1);
-  Atomics.notify(header, H_STORE_DOORBELL, 1);
-}
 
 /**
  * The client address to record: the first X-Forwarded-For hop behind a trusted

@@ -24,8 +24,8 @@ import { registerLiveFeed } from "../live/live-feed.js";
 import { widgetAssets } from "../live/widget.js";
 import { createLogger } from "../log.js";
 import { RequestMetrics } from "../metrics/request-metrics.js";
-import { CommitWaiter } from "../store/commit-waiter.js";
-import { VisitRecordWriter } from "../store/visit-record.js";
+import { MemorySink } from "../sink/memory-sink.js";
+import { StoreSink } from "../store/store-sink.js";
 import type { FromWorker, ToWorker, WorkerConfig } from "./messages.js";
 import { loadUws } from "./uws.js";
 
@@ -61,7 +61,6 @@ const reader = new StatsReader(counters, clock);
 const live = registerLiveFeed(app, reader, cors, config.live);
 registerRoutes(app, {
   counters,
-  counter,
   reader,
   cors,
   responder,
@@ -69,16 +68,8 @@ registerRoutes(app, {
   assets: new Map([...docsAssets(), ...widgetAssets()]),
   processMetrics: () => processRegistry.metrics(),
   faultRoute: config.allowFaultInjection,
-  ...(config.ring
-    ? {
-        store: {
-          writer: new VisitRecordWriter(config.ring),
-          waiter: config.durability === "strict" ? new CommitWaiter(config.ring, counters) : undefined,
-          header: counters.header,
-          trustProxy: config.trustProxy,
-        },
-      }
-    : {}),
+  sink: config.ring ? new StoreSink(counter, counters, config.ring, config.durability) : new MemorySink(counter),
+  trustProxy: config.trustProxy,
   onError: (error) => tell({ type: "error", error: describe(error) }),
 });
 

@@ -9,49 +9,54 @@ import { HEAD, viewRing } from "./ring.js";
 /** How often a waiter also looks at the store's state (a store that failed releases nobody). */
 const STATE_CHECK_MS = 500;
 
-export interface Held {
-  /** Ring position after this visit's record. */
-  end: number;
-  /** Answer now: stored, or (false) the store gave up and the visit is not stored. */
-  release(stored: boolean): void;
-}
+/** Answers one held visit: stored (with its count), or not (the store gave up). */
+export type Release<P> = (pending: P, count: number, stored: boolean) => void;
 
-export class CommitWaiter {
+export class CommitWaiter<P = unknown> {
   private readonly control: Int32Array;
   private readonly header: Int32Array;
-  private readonly held: Held[] = [];
+  /** Held visits in order, as parallel arrays (no object per visit): ring end, count, pending answer. */
+  private readonly ends: number[] = [];
+  private readonly counts: number[] = [];
+  private readonly pendings: P[] = [];
   private first = 0;
   private waiting = false;
+  private release: Release<P> = () => {};
 
   constructor(ring: SharedArrayBuffer, counters: SharedCounters) {
     this.control = viewRing(ring).control;
     this.header = counters.header;
   }
 
-  /** Holds a response until the commit covering `held.end`. */
-  hold(held: Held): void {
-    this.held.push(held);
-    if (!this.waiting) this.check();
+  /** How held visits are answered; set once before the first `hold`. */
+  deliverWith(release: Release<P>): void {
+    this.release = release;
   }
 
-  get size(): number {
-    return this.held.length - this.first;
+  /** Holds the answer of visit `count` until the commit covering ring position `end`. */
+  hold(end: number, count: number, pending: P): void {
+    this.ends.push(end);
+    this.counts.push(count);
+    this.pendings.push(pending);
+    if (!this.waiting) this.check();
   }
 
   private check = (): void => {
     this.waiting = false;
     const head = Atomics.load(this.control, HEAD);
     const failed = Atomics.load(this.header, H_STORE_STATE) === STORE_FAILED;
-    while (this.first < this.held.length) {
-      const h = this.held[this.first] as Held;
+    while (this.first < this.ends.length) {
+      const i = this.first;
       // Positions wrap at 2^32: compare by signed distance.
-      const stored = ((head - h.end) | 0) >= 0;
+      const stored = ((head - (this.ends[i] as number)) | 0) >= 0;
       if (!stored && !failed) break;
       this.first++;
-      h.release(stored);
+      this.release(this.pendings[i] as P, this.counts[i] as number, stored);
     }
-    if (this.first === this.held.length) {
-      this.held.length = 0;
+    if (this.first === this.ends.length) {
+      this.ends.length = 0;
+      this.counts.length = 0;
+      this.pendings.length = 0;
       this.first = 0;
       return;
     }
