@@ -1,7 +1,7 @@
 // A worker thread that counts visits as fast as it can until told to stop: the contention in bench:micro.
 import { workerData } from "node:worker_threads";
 import { systemClock } from "../src/counters/clock.js";
-import { viewCounters } from "../src/counters/layout.js";
+import { viewCounters } from "../src/counters/shared-counters.js";
 import { VisitCounter } from "../src/counters/visit-counter.js";
 
 const { counters, slot, stop } = workerData as { counters: SharedArrayBuffer; slot: number; stop: SharedArrayBuffer };

@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from "node:os";
 import { Command, CommanderError, Option } from "commander";
-import { STORE_MODES } from "../src/counters/layout.js";
+import { STORE_MODES } from "../src/store/store-status.js";
 
 export const SCENARIOS = ["visit", "mixed", "stats", "spike", "live"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];

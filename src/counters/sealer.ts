@@ -5,15 +5,15 @@
  */
 import { type Clock, relativeSecond } from "./clock.js";
 import {
-  F_EPOCH_MS,
-  H_SEALED_UP_TO,
-  H_WRITER_SECONDS,
+  epochMs,
   IDLE,
-  MAX_SLOTS,
+  lowestWriterSecond,
+  markSealed,
   RING_MASK,
   RING_SECONDS,
   type SharedCounters,
-} from "./layout.js";
+  sealedUpTo,
+} from "./shared-counters.js";
 
 /** A second is sealed only this long after it ended (absorbs clock skew between threads). */
 export const SEAL_LAG_SECONDS = 2;
@@ -31,7 +31,7 @@ export class Sealer {
   constructor(counters: SharedCounters, clock: Clock) {
     this.counters = counters;
     this.clock = clock;
-    this.epochMs = counters.times[F_EPOCH_MS] as number;
+    this.epochMs = epochMs(counters);
   }
 
   /**
@@ -40,14 +40,12 @@ export class Sealer {
    * 250 ms) so a bucket is always cleared before its second comes round.
    */
   tick(): void {
-    const { header, buckets, sums } = this.counters;
+    const { buckets, sums } = this.counters;
     // Never seal a second a worker thread may still write (its slot's value) or any later one.
     let limit = relativeSecond(this.clock.nowMs(), this.epochMs) - SEAL_LAG_SECONDS;
-    for (let i = H_WRITER_SECONDS; i < H_WRITER_SECONDS + MAX_SLOTS; i++) {
-      const writing = Atomics.load(header, i);
-      if (writing !== IDLE && writing - 1 < limit) limit = writing - 1;
-    }
-    let sealed = Atomics.load(header, H_SEALED_UP_TO);
+    const writing = lowestWriterSecond(this.counters);
+    if (writing !== IDLE && writing - 1 < limit) limit = writing - 1;
+    let sealed = sealedUpTo(this.counters);
     if (limit <= sealed) return;
     let cumulative = sums[sealed & RING_MASK] as number;
     // After RING + CLEAR_DELAY steps every bucket has been read and zeroed; a longer
@@ -59,11 +57,11 @@ export class Sealer {
       sums[sealed & RING_MASK] = cumulative;
       Atomics.store(buckets, (sealed - CLEAR_DELAY_SECONDS) & RING_MASK, 0);
       // Publishing the mark after the sum makes the sum visible to any reader that sees the mark.
-      Atomics.store(header, H_SEALED_UP_TO, sealed);
+      markSealed(this.counters, sealed);
     }
     if (sealed < limit) {
       for (let s = Math.max(sealed + 1, limit - RING_SECONDS + 1); s <= limit; s++) sums[s & RING_MASK] = cumulative;
-      Atomics.store(header, H_SEALED_UP_TO, limit);
+      markSealed(this.counters, limit);
     }
   }
 }

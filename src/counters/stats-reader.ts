@@ -3,15 +3,8 @@
  * any length costs the same: two cumulative sums and the few unsealed buckets.
  */
 import { type Clock, relativeSecond } from "./clock.js";
-import {
-  F_EPOCH_MS,
-  F_START_MS,
-  H_SEALED_UP_TO,
-  MAX_WINDOW_SECONDS,
-  RING_MASK,
-  type SharedCounters,
-} from "./layout.js";
 import { CLEAR_DELAY_SECONDS } from "./sealer.js";
+import { epochMs, MAX_WINDOW_SECONDS, RING_MASK, type SharedCounters, sealedUpTo, startMs } from "./shared-counters.js";
 
 export class StatsReader {
   private readonly epochMs: number;
@@ -22,8 +15,8 @@ export class StatsReader {
   constructor(counters: SharedCounters, clock: Clock) {
     this.counters = counters;
     this.clock = clock;
-    this.epochMs = counters.times[F_EPOCH_MS] as number;
-    this.startMs = counters.times[F_START_MS] as number;
+    this.epochMs = epochMs(counters);
+    this.startMs = startMs(counters);
   }
 
   totalVisits(): number {
@@ -35,11 +28,11 @@ export class StatsReader {
     if (!Number.isInteger(windowSeconds) || windowSeconds < 1 || windowSeconds > MAX_WINDOW_SECONDS) {
       throw new RangeError(`window must be 1..${MAX_WINDOW_SECONDS} seconds, got ${windowSeconds}`);
     }
-    const { header, buckets, sums } = this.counters;
+    const { buckets, sums } = this.counters;
     const now = relativeSecond(this.clock.nowMs(), this.epochMs);
     const start = now - windowSeconds + 1;
     for (;;) {
-      const sealed = Atomics.load(header, H_SEALED_UP_TO);
+      const sealed = sealedUpTo(this.counters);
       let sum = 0;
       let from = start;
       if (start <= sealed) {
@@ -49,7 +42,7 @@ export class StatsReader {
       for (let s = from; s <= now; s++) sum += Atomics.load(buckets, s & RING_MASK);
       // Race avoided: the sealer recycling a bucket or sum we just read. It only
       // does so CLEAR_DELAY seconds after sealing, so an unmoved mark proves the read.
-      if (Atomics.load(header, H_SEALED_UP_TO) - sealed < CLEAR_DELAY_SECONDS) {
+      if (sealedUpTo(this.counters) - sealed < CLEAR_DELAY_SECONDS) {
         // Buckets are added after the total, so reading the total last keeps recent ≤ total.
         return Math.min(sum, this.totalVisits());
       }

@@ -3,13 +3,20 @@
  * lock, reads no clock, allocates nothing but the 64-bit total's return value.
  */
 import type { Clock } from "./clock.js";
-import { F_EPOCH_MS, H_WRITER_SECONDS, IDLE, MAX_SLOTS, RING_MASK, type SharedCounters } from "./layout.js";
+import {
+  epochMs,
+  IDLE,
+  publishWriterSecond,
+  RING_MASK,
+  type SharedCounters,
+  writerSlotIndex,
+} from "./shared-counters.js";
 
 /** How often a worker moves to the clock's current second (visits are bucketed to within this). */
 export const SECOND_REFRESH_MS = 20;
 
 export class VisitCounter {
-  private readonly header: Int32Array;
+  private readonly counters: SharedCounters;
   private readonly total: BigInt64Array;
   private readonly buckets: Int32Array;
   private readonly slot: number;
@@ -25,12 +32,11 @@ export class VisitCounter {
   refreshedAtMs = 0;
 
   constructor(counters: SharedCounters, slot: number, clock: Clock) {
-    if (!Number.isInteger(slot) || slot < 0 || slot >= MAX_SLOTS) throw new RangeError(`slot ${slot} out of range`);
-    this.header = counters.header;
+    this.counters = counters;
     this.total = counters.total;
     this.buckets = counters.buckets;
-    this.slot = H_WRITER_SECONDS + slot;
-    this.epochMs = counters.times[F_EPOCH_MS] as number;
+    this.slot = writerSlotIndex(slot);
+    this.epochMs = epochMs(counters);
     this.clock = clock;
     this.refreshSecond();
   }
@@ -52,7 +58,7 @@ export class VisitCounter {
     this.refreshedAtMs = second >= this.second ? now : this.epochMs + this.second * 1000 + 999;
     if (second > this.second) {
       this.second = second;
-      Atomics.store(this.header, this.slot, second);
+      publishWriterSecond(this.counters, this.slot, second);
     }
   }
 
@@ -66,6 +72,6 @@ export class VisitCounter {
 
   /** This thread writes no more: let the sealer move past its second. */
   release(): void {
-    Atomics.store(this.header, this.slot, IDLE);
+    publishWriterSecond(this.counters, this.slot, IDLE);
   }
 }

@@ -5,7 +5,7 @@
 import type { HttpResponse } from "uWebSockets.js";
 import { nativeArg } from "../bytes/native-arg.js";
 import { type ApiError, errors } from "../contract/errors.js";
-import { METRIC_ROUTES } from "../counters/layout.js";
+import { METRIC_ROUTES } from "../metrics/metric-labels.js";
 import { NOT_TIMED, type RequestMetrics } from "../metrics/request-metrics.js";
 import type { CorsPolicy } from "./cors.js";
 

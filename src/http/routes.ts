@@ -5,7 +5,7 @@
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from "uWebSockets.js";
 import { errors, validationError } from "../contract/errors.js";
-import type { SharedCounters } from "../counters/layout.js";
+import type { SharedCounters } from "../counters/shared-counters.js";
 import type { StatsReader } from "../counters/stats-reader.js";
 import { EXPOSITION_TYPE, renderMetrics } from "../metrics/exposition.js";
 import { routeIndex } from "../metrics/request-metrics.js";

@@ -2,21 +2,10 @@
  * @module Prometheus text exposition of the shared counters. The cost is a
  * fixed walk over the slots ever used, whatever the traffic.
  */
+import { slotsUsed, workerRestarts, workersAlive, workersExpected } from "../counters/service-status.js";
+import type { SharedCounters } from "../counters/shared-counters.js";
+import { type StoreFigure, storeFigure, storeMode, storeState } from "../store/store-status.js";
 import {
-  F_STORE_COMMIT_MS,
-  F_STORE_COMMITS,
-  F_STORE_FAILURES,
-  F_STORE_JOURNAL_BYTES,
-  F_STORE_LAG_MS,
-  F_STORE_LAST_BATCH_ROWS,
-  F_STORE_PENDING_BYTES,
-  F_STORE_ROWS,
-  H_SLOTS_USED,
-  H_STORE_MODE,
-  H_STORE_STATE,
-  H_WORKER_RESTARTS,
-  H_WORKERS_ALIVE,
-  H_WORKERS_EXPECTED,
   LATENCY_BUCKETS_MS,
   LATENCY_CELLS,
   latencyCell,
@@ -24,14 +13,13 @@ import {
   METRIC_ROUTES,
   METRIC_STATUSES,
   requestCell,
-  type SharedCounters,
-} from "../counters/layout.js";
+} from "./metric-labels.js";
 
 export const EXPOSITION_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 export function renderMetrics(counters: SharedCounters): string {
-  const { header, requests, latency, latencySums } = counters;
-  const slots = Atomics.load(header, H_SLOTS_USED);
+  const { requests, latency, latencySums } = counters;
+  const slots = slotsUsed(counters);
   const lines: string[] = [];
   const family = (name: string, type: string, help: string) =>
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -72,11 +60,11 @@ export function renderMetrics(counters: SharedCounters): string {
   }
 
   family("traffic_tracker_workers", "gauge", "Worker threads, expected and serving.");
-  lines.push(`traffic_tracker_workers{state="expected"} ${Atomics.load(header, H_WORKERS_EXPECTED)}`);
-  lines.push(`traffic_tracker_workers{state="alive"} ${Atomics.load(header, H_WORKERS_ALIVE)}`);
+  lines.push(`traffic_tracker_workers{state="expected"} ${workersExpected(counters)}`);
+  lines.push(`traffic_tracker_workers{state="alive"} ${workersAlive(counters)}`);
   family("traffic_tracker_worker_restarts_total", "counter", "Worker threads that died and were replaced.");
-  lines.push(`traffic_tracker_worker_restarts_total ${Atomics.load(header, H_WORKER_RESTARTS)}`);
-  if (Atomics.load(header, H_STORE_MODE) !== 0) storeMetrics(counters, family, lines);
+  lines.push(`traffic_tracker_worker_restarts_total ${workerRestarts(counters)}`);
+  if (storeMode(counters) !== "memory") storeMetrics(counters, family, lines);
   return `${lines.join("\n")}\n`;
 }
 
@@ -86,58 +74,43 @@ function storeMetrics(
   family: (name: string, type: string, help: string) => void,
   lines: string[],
 ): void {
-  const t = counters.times;
+  const t = (name: StoreFigure) => storeFigure(counters, name);
   const metric = (name: string, type: string, help: string, value: number) => {
     family(name, type, help);
     lines.push(`${name} ${value}`);
   };
-  metric(
-    "traffic_tracker_store_commits_total",
-    "counter",
-    "Batches committed to the visit store.",
-    t[F_STORE_COMMITS] ?? 0,
-  );
-  metric("traffic_tracker_store_rows_total", "counter", "Visits committed to the visit store.", t[F_STORE_ROWS] ?? 0);
+  metric("traffic_tracker_store_commits_total", "counter", "Batches committed to the visit store.", t("commits"));
+  metric("traffic_tracker_store_rows_total", "counter", "Visits committed to the visit store.", t("rows"));
   metric(
     "traffic_tracker_store_commit_seconds_total",
     "counter",
     "Time spent committing (divide by commits for the mean).",
-    (t[F_STORE_COMMIT_MS] ?? 0) / 1000,
+    t("commitMs") / 1000,
   );
-  metric(
-    "traffic_tracker_store_last_batch_rows",
-    "gauge",
-    "Visits in the last committed batch.",
-    t[F_STORE_LAST_BATCH_ROWS] ?? 0,
-  );
+  metric("traffic_tracker_store_last_batch_rows", "gauge", "Visits in the last committed batch.", t("lastBatchRows"));
   metric(
     "traffic_tracker_store_lag_seconds",
     "gauge",
     "Age of the oldest visit of the last batch when it was committed.",
-    (t[F_STORE_LAG_MS] ?? 0) / 1000,
+    t("lagMs") / 1000,
   );
   metric(
     "traffic_tracker_store_pending_bytes",
     "gauge",
     "Accepted visits waiting in the rings for their commit, in bytes.",
-    t[F_STORE_PENDING_BYTES] ?? 0,
+    t("pendingBytes"),
   );
   metric(
     "traffic_tracker_store_journal_bytes",
     "gauge",
     "Committed visits in the journal not yet moved into DuckDB, in bytes.",
-    t[F_STORE_JOURNAL_BYTES] ?? 0,
+    t("journalBytes"),
   );
-  metric(
-    "traffic_tracker_store_failures_total",
-    "counter",
-    "Commits that failed (and were retried).",
-    t[F_STORE_FAILURES] ?? 0,
-  );
+  metric("traffic_tracker_store_failures_total", "counter", "Commits that failed (and were retried).", t("failures"));
   metric(
     "traffic_tracker_store_up",
     "gauge",
     "1 while the visit store commits, 0 while it fails.",
-    Atomics.load(counters.header, H_STORE_STATE) === 0 ? 1 : 0,
+    storeState(counters) === "ok" ? 1 : 0,
   );
 }

@@ -5,6 +5,7 @@
  */
 // The module binding: Node's global `performance` is an accessor, a global load the handler paid per request.
 import { performance } from "node:perf_hooks";
+import type { SharedCounters } from "../counters/shared-counters.js";
 import {
   LATENCY_BUCKETS_MS,
   latencyCell,
@@ -12,8 +13,7 @@ import {
   METRIC_ROUTES,
   METRIC_STATUSES,
   requestCell,
-  type SharedCounters,
-} from "../counters/layout.js";
+} from "./metric-labels.js";
 
 export type MetricRoute = (typeof METRIC_ROUTES)[number];
 export const routeIndex = (route: MetricRoute): number => METRIC_ROUTES.indexOf(route);

@@ -5,24 +5,18 @@
 
 import type { Config } from "../config/options.js";
 import { type Clock, type SharedManualClock, systemClock } from "../counters/clock.js";
+import { Sealer } from "../counters/sealer.js";
+import { setServiceState } from "../counters/service-status.js";
 import {
   type CounterHistory,
   createCounters,
-  F_STORE_HEARTBEAT_MS,
-  H_STATE,
-  H_STORE_MODE,
-  H_STORE_STATE,
   MAX_WINDOW_SECONDS,
   NO_HISTORY,
   type SharedCounters,
-  STATE_DRAINING,
-  STATE_RUNNING,
-  STORE_FAILED,
-  STORE_MODES,
-} from "../counters/layout.js";
-import { Sealer } from "../counters/sealer.js";
+} from "../counters/shared-counters.js";
 import { createLogger, type Logger } from "../log.js";
 import { RecorderHost } from "../store/recorder-host.js";
+import { setStoreFigure, setStoreMode, setStoreState } from "../store/store-status.js";
 import { packageVersion } from "../version.js";
 import { probePort } from "./port-probe.js";
 import { siblingModule } from "./spawn-worker.js";
@@ -97,8 +91,8 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
     });
   }
   const counters = createCounters(startMs, history);
-  Atomics.store(counters.header, H_STORE_MODE, STORE_MODES.indexOf(recorder ? config.durability : "memory"));
-  counters.times[F_STORE_HEARTBEAT_MS] = Date.now();
+  setStoreMode(counters, recorder ? config.durability : "memory");
+  setStoreFigure(counters, "heartbeatMs", Date.now());
   recorder?.start(counters.buffer);
   const sealer = new Sealer(counters, clock);
   const sealTimer = setInterval(() => sealer.tick(), SEAL_INTERVAL_MS);
@@ -130,7 +124,7 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
     await recorder?.stop();
     throw error;
   }
-  Atomics.store(counters.header, H_STATE, STATE_RUNNING);
+  setServiceState(counters, "running");
 
   let stopping: Promise<void> | undefined;
   if (recorder) watchStore(recorder, counters, log, () => service.stop(), extras.onFatal);
@@ -144,7 +138,7 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
     version,
     stop() {
       stopping ??= (async () => {
-        Atomics.store(counters.header, H_STATE, STATE_DRAINING);
+        setServiceState(counters, "draining");
         await supervisor.stop();
         clearInterval(sealTimer);
         sealer.tick();
@@ -178,7 +172,7 @@ function watchStore(
   recorder.on("warning", (message: string) => log.warn(`visit store: ${message}`));
   recorder.on("failed", (message: string, unstored: number) => {
     // Also when the recorder thread itself died: workers refuse visits, strict answers waiting get 503.
-    Atomics.store(counters.header, H_STORE_STATE, STORE_FAILED);
+    setStoreState(counters, "failed");
     log.error("visit store failed for good: stopping the service", { error: message, unstored });
     onFatal?.(message);
     void stop();

@@ -4,16 +4,8 @@
  */
 import { EventEmitter, once } from "node:events";
 import type { Worker } from "node:worker_threads";
-import {
-  H_SLOTS_USED,
-  H_WORKER_RESTARTS,
-  H_WORKERS_ALIVE,
-  H_WORKERS_EXPECTED,
-  H_WRITER_SECONDS,
-  IDLE,
-  MAX_SLOTS,
-  type SharedCounters,
-} from "../counters/layout.js";
+import { countWorkerRestart, noteSlotUsed, setWorkersAlive, setWorkersExpected } from "../counters/service-status.js";
+import { MAX_SLOTS, releaseWriterSlot, type SharedCounters } from "../counters/shared-counters.js";
 import type { Logger } from "../log.js";
 import type { FromWorker, ToWorker, WorkerConfig } from "./messages.js";
 import { spawnWorker } from "./spawn-worker.js";
@@ -64,7 +56,7 @@ export class Supervisor extends EventEmitter {
     this.options = options;
     this.setMaxListeners(0); // one pair of listeners per starting worker
     this.entry = options.entry;
-    Atomics.store(options.counters.header, H_WORKERS_EXPECTED, options.nWorkers);
+    setWorkersExpected(options.counters, options.nWorkers);
   }
 
   /** Starts every worker on `port` (already probed free); resolves once all listen. */
@@ -117,10 +109,8 @@ export class Supervisor extends EventEmitter {
   private spawn(replaceable = false): Handle {
     const slot = this.freeSlots.pop();
     if (slot === undefined) throw new StartError("no free worker slot (too many workers draining at once)");
-    Atomics.store(this.options.counters.header, H_WRITER_SECONDS + slot, IDLE);
-    if (slot >= Atomics.load(this.options.counters.header, H_SLOTS_USED)) {
-      Atomics.store(this.options.counters.header, H_SLOTS_USED, slot + 1);
-    }
+    releaseWriterSlot(this.options.counters, slot);
+    noteSlotUsed(this.options.counters, slot);
     const ring = this.options.rings?.open();
     const workerData: WorkerConfig = { ...this.options.workerConfig, slot, port: this.port, ...(ring ? { ring } : {}) };
     const worker = spawnWorker(this.entry, { workerData, name: `traffic-tracker-${slot}` });
@@ -191,7 +181,7 @@ export class Supervisor extends EventEmitter {
     // A worker of a start or reload that fails is reported there, not retried here.
     if (this.stopping || !handle.replaceable) return;
     this.options.log.error("worker thread died; replacing it", { worker: handle.slot, reason });
-    Atomics.add(this.options.counters.header, H_WORKER_RESTARTS, 1);
+    countWorkerRestart(this.options.counters);
     if (wasServing) this.failuresInARow = 0;
     const delay =
       this.failuresInARow === 0 ? 0 : (BACKOFF_MS[Math.min(this.failuresInARow - 1, BACKOFF_MS.length - 1)] as number);
@@ -210,7 +200,7 @@ export class Supervisor extends EventEmitter {
     if (handle.phase !== "retiring") this.onDeath(handle, `exited with code ${code}`);
     this.handles.delete(handle);
     // Its writer slot can be released only now: until exit it may still have been counting.
-    Atomics.store(this.options.counters.header, H_WRITER_SECONDS + handle.slot, IDLE);
+    releaseWriterSlot(this.options.counters, handle.slot);
     this.freeSlots.push(handle.slot);
     // Same for its ring: the recorder stores what is left in it, then drops it.
     if (handle.ring) this.options.rings?.retire(handle.ring);
@@ -228,6 +218,6 @@ export class Supervisor extends EventEmitter {
   }
 
   private publishHealth(): void {
-    Atomics.store(this.options.counters.header, H_WORKERS_ALIVE, this.alive);
+    setWorkersAlive(this.options.counters, this.alive);
   }
 }

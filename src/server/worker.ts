@@ -13,7 +13,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { buildOpenApi } from "../contract/openapi.js";
 import { type Clock, SharedManualClock, systemClock } from "../counters/clock.js";
-import { viewCounters } from "../counters/layout.js";
+import { viewCounters } from "../counters/shared-counters.js";
 import { StatsReader } from "../counters/stats-reader.js";
 import { SECOND_REFRESH_MS, VisitCounter } from "../counters/visit-counter.js";
 import { CorsPolicy } from "../http/cors.js";

@@ -3,8 +3,9 @@
  * has committed the records before them. One Atomics.waitAsync on the ring's
  * head per commit (not per visit) releases every response it covers, in order.
  */
-import { H_STORE_STATE, type SharedCounters, STORE_FAILED } from "../counters/layout.js";
+import type { SharedCounters } from "../counters/shared-counters.js";
 import { HEAD, viewRing } from "./ring.js";
+import { storeState } from "./store-status.js";
 
 /** How often a waiter also looks at the store's state (a store that failed releases nobody). */
 const STATE_CHECK_MS = 500;
@@ -14,7 +15,7 @@ export type Release<P> = (pending: P, count: number, stored: boolean) => void;
 
 export class CommitWaiter<P = unknown> {
   private readonly control: Int32Array;
-  private readonly header: Int32Array;
+  private readonly counters: SharedCounters;
   /** Held visits in order, as parallel arrays (no object per visit): ring end, count, pending answer. */
   private readonly ends: number[] = [];
   private readonly counts: number[] = [];
@@ -25,7 +26,7 @@ export class CommitWaiter<P = unknown> {
 
   constructor(ring: SharedArrayBuffer, counters: SharedCounters) {
     this.control = viewRing(ring).control;
-    this.header = counters.header;
+    this.counters = counters;
   }
 
   /** How held visits are answered; set once before the first `hold`. */
@@ -44,7 +45,7 @@ export class CommitWaiter<P = unknown> {
   private check = (): void => {
     this.waiting = false;
     const head = Atomics.load(this.control, HEAD);
-    const failed = Atomics.load(this.header, H_STORE_STATE) === STORE_FAILED;
+    const failed = storeState(this.counters) === "failed";
     while (this.first < this.ends.length) {
       const i = this.first;
       // Positions wrap at 2^32: compare by signed distance.

@@ -12,28 +12,20 @@
  * imports whatever a crash left there before the counters are rebuilt.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import {
-  F_STORE_COMMIT_MS,
-  F_STORE_COMMITS,
-  F_STORE_FAILURES,
-  F_STORE_HEARTBEAT_MS,
-  F_STORE_JOURNAL_BYTES,
-  F_STORE_LAG_MS,
-  F_STORE_LAST_BATCH_ROWS,
-  F_STORE_PENDING_BYTES,
-  F_STORE_ROWS,
-  H_STORE_DOORBELL,
-  H_STORE_STATE,
-  type SharedCounters,
-  STORE_FAILED,
-  STORE_FAILING,
-  STORE_OK,
-  viewCounters,
-} from "../counters/layout.js";
+import { type SharedCounters, viewCounters } from "../counters/shared-counters.js";
 import { Journal } from "./journal.js";
 import { JournalImporter, recoverJournal } from "./journal-importer.js";
 import type { FromRecorder, RecorderConfig, ToRecorder } from "./messages.js";
 import { RingReader } from "./ring.js";
+import {
+  addStoreFigure,
+  doorbellCount,
+  setStoreFigure,
+  setStoreState,
+  storeState,
+  waitForDoorbell,
+  wakeRecorder,
+} from "./store-status.js";
 import { countLines, firstLineTime } from "./visit-record.js";
 import { describeStoreError, StoreError, VisitStore } from "./visit-store.js";
 
@@ -119,7 +111,7 @@ function onMessage(message: ToRecorder): void {
     }
     case "stop":
       stopping = true;
-      if (counters) Atomics.notify(counters.header, H_STORE_DOORBELL);
+      if (counters) wakeRecorder(counters);
       else void finish();
       return;
   }
@@ -129,15 +121,15 @@ async function loop(): Promise<void> {
   const c = counters as SharedCounters;
   for (;;) {
     const started = Date.now();
-    const seen = Atomics.load(c.header, H_STORE_DOORBELL);
+    const seen = doorbellCount(c);
     const stored = await storeBatch(c);
-    c.times[F_STORE_HEARTBEAT_MS] = Date.now();
+    setStoreFigure(c, "heartbeatMs", Date.now());
     if (!stopping) importer.tick(Date.now());
-    c.times[F_STORE_JOURNAL_BYTES] = importer.pendingBytes;
-    if (Atomics.load(c.header, H_STORE_STATE) === STORE_FAILED) return finish();
+    setStoreFigure(c, "journalBytes", importer.pendingBytes);
+    if (storeState(c) === "failed") return finish();
     if (stopping && stored === 0 && allEmpty()) return finish();
     let waitMs: number;
-    if (Atomics.load(c.header, H_STORE_STATE) === STORE_FAILING) waitMs = RETRY_MS;
+    if (storeState(c) === "failing") waitMs = RETRY_MS;
     else if (stopping) waitMs = 0;
     else if (config.durability === "strict") waitMs = stored > 0 ? 0 : IDLE_WAKE_MS;
     else waitMs = config.batchIntervalMs - (Date.now() - started);
@@ -146,8 +138,7 @@ async function loop(): Promise<void> {
       continue;
     }
     // Sleep until the period ends or a worker rings (strict: a visit waits; batch: a ring fills).
-    const wait = Atomics.waitAsync(c.header, H_STORE_DOORBELL, seen, waitMs);
-    if (wait.async) await wait.value;
+    await waitForDoorbell(c, seen, waitMs);
   }
 }
 
@@ -172,7 +163,7 @@ async function storeBatch(c: SharedCounters): Promise<number> {
       if (config.commitDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.commitDelayMs));
       const t0 = performance.now();
       journal.commit(lines, Date.now());
-      c.times[F_STORE_COMMIT_MS] = (c.times[F_STORE_COMMIT_MS] as number) + (performance.now() - t0);
+      addStoreFigure(c, "commitMs", performance.now() - t0);
     }
   } catch (error) {
     onFailure(c, error);
@@ -188,34 +179,33 @@ async function storeBatch(c: SharedCounters): Promise<number> {
   }
   if (failingSince !== 0) {
     failingSince = 0;
-    Atomics.store(c.header, H_STORE_STATE, STORE_OK);
+    setStoreState(c, "ok");
     tell({ type: "recovered" });
   }
-  c.times[F_STORE_PENDING_BYTES] = pending;
+  setStoreFigure(c, "pendingBytes", pending);
   if (rows > 0) {
     rowsThisRun += rows;
-    c.times[F_STORE_COMMITS] = (c.times[F_STORE_COMMITS] as number) + 1;
-    c.times[F_STORE_ROWS] = (c.times[F_STORE_ROWS] as number) + rows;
-    c.times[F_STORE_LAST_BATCH_ROWS] = rows;
-    c.times[F_STORE_LAG_MS] = Math.max(0, Date.now() - oldestMs);
+    addStoreFigure(c, "commits", 1);
+    addStoreFigure(c, "rows", rows);
+    setStoreFigure(c, "lastBatchRows", rows);
+    setStoreFigure(c, "lagMs", Math.max(0, Date.now() - oldestMs));
   } else {
-    c.times[F_STORE_LAG_MS] = 0;
+    setStoreFigure(c, "lagMs", 0);
   }
   return rows;
 }
 
 function onFailure(c: SharedCounters, error: unknown): void {
   lastFailure = describeStoreError(config.dataDir, error);
-  c.times[F_STORE_FAILURES] = (c.times[F_STORE_FAILURES] as number) + 1;
-  c.times[F_STORE_PENDING_BYTES] = pendingBytes();
+  addStoreFigure(c, "failures", 1);
+  setStoreFigure(c, "pendingBytes", pendingBytes());
   if (failingSince === 0) {
     failingSince = Date.now();
     // Workers refuse new visits (503) from here on: nothing is accepted that may not be stored.
-    Atomics.store(c.header, H_STORE_STATE, STORE_FAILING);
+    setStoreState(c, "failing");
     tell({ type: "failing", message: lastFailure });
   } else if (Date.now() - failingSince >= config.failGraceMs) {
-    Atomics.store(c.header, H_STORE_STATE, STORE_FAILED);
-    Atomics.notify(c.header, H_STORE_STATE);
+    setStoreState(c, "failed");
     tell({ type: "failed", message: lastFailure, unstoredRecords: unstoredRecords() });
   }
 }

@@ -4,11 +4,12 @@
  * once; strict holds the answer until the recorder has committed the line.
  */
 import { errors } from "../contract/errors.js";
-import { H_STORE_DOORBELL, H_STORE_STATE, type SharedCounters, STORE_OK } from "../counters/layout.js";
+import type { SharedCounters } from "../counters/shared-counters.js";
 import type { VisitCounter } from "../counters/visit-counter.js";
 import { type Deliver, PENDING, type Pending, type SinkOutcome, type VisitSink } from "../sink/visit-sink.js";
 import { CommitWaiter } from "./commit-waiter.js";
 import type { Durability } from "./messages.js";
+import { ringStoreDoorbell, storeTakesVisits } from "./store-status.js";
 import { VisitRecordWriter } from "./visit-record.js";
 
 /** batch mode: wake the recorder early once a ring is this full. */
@@ -19,14 +20,14 @@ export class StoreSink implements VisitSink {
   readonly answersLater: boolean;
   private readonly counter: VisitCounter;
   private readonly writer: VisitRecordWriter;
-  private readonly header: Int32Array;
+  private readonly counters: SharedCounters;
   /** strict durability only. */
   private readonly waiter: CommitWaiter<Pending> | undefined;
 
   constructor(counter: VisitCounter, counters: SharedCounters, ring: SharedArrayBuffer, durability: Durability) {
     this.counter = counter;
     this.writer = new VisitRecordWriter(ring);
-    this.header = counters.header;
+    this.counters = counters;
     this.waiter = durability === "strict" ? new CommitWaiter<Pending>(ring, counters) : undefined;
     this.answersLater = this.waiter !== undefined;
   }
@@ -42,23 +43,15 @@ export class StoreSink implements VisitSink {
     address: string | number | undefined,
     pending: Pending,
   ): SinkOutcome {
-    // A plain read (an aligned Int32 never tears): a state change seen one request late is fine, and
-    // Atomics.load is a builtin call on every visit.
-    if (this.header[H_STORE_STATE] !== STORE_OK) return errors.storeUnavailable;
+    if (!storeTakesVisits(this.counters)) return errors.storeUnavailable;
     const count = this.writer.record(this.counter, body, oneLine, userAgent, address);
     if (count === 0) return errors.storeBusy;
     if (this.waiter === undefined) {
-      if (this.writer.fillAbove(RING_DOORBELL_FILL)) this.ringDoorbell();
+      if (this.writer.fillAbove(RING_DOORBELL_FILL)) ringStoreDoorbell(this.counters);
       return count;
     }
-    this.ringDoorbell();
+    ringStoreDoorbell(this.counters);
     this.waiter.hold(this.writer.lastEnd, count, pending);
     return PENDING;
-  }
-
-  /** Wakes the recorder thread (strict: a response waits; batch: a ring is filling). */
-  private ringDoorbell(): void {
-    Atomics.add(this.header, H_STORE_DOORBELL, 1);
-    Atomics.notify(this.header, H_STORE_DOORBELL, 1);
   }
 }

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { test } from "node:test";
 import { SharedManualClock } from "../../src/counters/clock.js";
-import { createCounters, MAX_WINDOW_SECONDS } from "../../src/counters/layout.js";
 import { Sealer } from "../../src/counters/sealer.js";
+import { createCounters, MAX_WINDOW_SECONDS } from "../../src/counters/shared-counters.js";
 import { StatsReader } from "../../src/counters/stats-reader.js";
 import { spawnWorker } from "../../src/server/spawn-worker.js";
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ManualClock } from "../../src/counters/clock.js";
-import { createCounters, MAX_SLOTS, MAX_WINDOW_SECONDS, RING_SECONDS } from "../../src/counters/layout.js";
 import { Sealer } from "../../src/counters/sealer.js";
+import { createCounters, MAX_SLOTS, MAX_WINDOW_SECONDS, RING_SECONDS } from "../../src/counters/shared-counters.js";
 import { formatUptime, StatsReader, windowSecondsFor } from "../../src/counters/stats-reader.js";
 import { VisitCounter } from "../../src/counters/visit-counter.js";
 

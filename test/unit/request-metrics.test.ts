@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { createCounters, LATENCY_CELLS, latencyCell, requestCell } from "../../src/counters/layout.js";
+import { createCounters } from "../../src/counters/shared-counters.js";
+import { LATENCY_CELLS, latencyCell, requestCell } from "../../src/metrics/metric-labels.js";
 import { NOT_TIMED, RequestMetrics, routeIndex } from "../../src/metrics/request-metrics.js";
 
 const VISIT = routeIndex("/visit");

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { describe, type TestContext, test } from "node:test";
 import { ManualClock } from "../../src/counters/clock.js";
-import { createCounters } from "../../src/counters/layout.js";
+import { createCounters } from "../../src/counters/shared-counters.js";
 import { VisitCounter } from "../../src/counters/visit-counter.js";
 import { IDLE_SHARE_TO_IMPORT, importDue, MAX_DEFER_MS } from "../../src/store/import-policy.js";
 import { Journal, listSegments, type Segment, segmentPath } from "../../src/store/journal.js";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Worker } from "node:worker_threads";
 import { ManualClock } from "../../src/counters/clock.js";
-import { createCounters } from "../../src/counters/layout.js";
+import { createCounters } from "../../src/counters/shared-counters.js";
 import { VisitCounter } from "../../src/counters/visit-counter.js";
 import { createRing, MIN_RING_BYTES, RingReader, RingWriter } from "../../src/store/ring.js";
 import {
