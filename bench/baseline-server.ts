@@ -9,7 +9,7 @@
 import { once } from "node:events";
 import { parseArgs } from "node:util";
 import { probePort } from "../src/server/port-probe.js";
-import { spawnWorker } from "../src/server/spawn-worker.js";
+import { spawnWorker } from "../src/threads/spawn.js";
 
 const { values } = parseArgs({
   options: {

@@ -7,4 +7,4 @@ import { VisitCounter } from "../src/counters/visit-counter.js";
 const { counters, slot, stop } = workerData as { counters: SharedArrayBuffer; slot: number; stop: SharedArrayBuffer };
 const counter = new VisitCounter(viewCounters(counters), slot, systemClock);
 const flag = new Int32Array(stop);
-while (Atomics.load(flag, 0) === 0) for (let i = 0; i < 1000; i++) counter.record();
+while (Atomics.load(flag, 0) === 0) for (let i = 0; i < 1000; i++) counter.count();

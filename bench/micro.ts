@@ -23,10 +23,10 @@ import { parseVisit } from "../src/http/visit-body.js";
 import { visitBody, visitBodyBytes } from "../src/http/visit-ok.js";
 import { visitHandler } from "../src/http/visit-route.js";
 import { scanVisit } from "../src/http/visit-scan.js";
-import { spawnWorker } from "../src/server/spawn-worker.js";
 import { MemorySink } from "../src/sink/memory-sink.js";
+import { LineWriter } from "../src/store/line-writer.js";
 import { createRing, RingReader } from "../src/store/ring.js";
-import { VisitRecordWriter } from "../src/store/visit-record.js";
+import { spawnWorker } from "../src/threads/spawn.js";
 
 const { values } = parseArgs({ options: { json: { type: "string" }, time: { type: "string", default: "500" } } });
 const time = Number(values.time);
@@ -53,7 +53,7 @@ const weekCounters = createCounters(weekAgo);
 const weekCounter = new VisitCounter(weekCounters, 0, clock);
 const sealer = new Sealer(weekCounters, clock);
 for (let s = 0; s < 8 * 86_400; s += 7) {
-  weekCounter.record();
+  weekCounter.count();
   clock.advance(7000);
   weekCounter.refreshSecond(); // the worker's timer
   if (s % 3600 === 0) sealer.tick();
@@ -124,7 +124,7 @@ if (statusesSent !== statusBefore || !answered.startsWith('{"success":true')) {
 
 // Store mode's extra work on the request thread: a body without user_agent and ip_address, so both defaults are written.
 const ring = createRing(4 << 20);
-const ringWriter = new VisitRecordWriter(ring);
+const ringWriter = new LineWriter(ring);
 const ringReader = new RingReader(ring);
 const bareBytes = Buffer.from(JSON.stringify({ user_id: validBody.user_id, page_url: validBody.page_url }));
 let recorded = 0;
@@ -150,12 +150,12 @@ bench
     handleVisit(fakeRes, fakeReq);
   })
   .add("store: journal line into the ring (User-Agent header, IPv4 peer)", () => {
-    sink = ringWriter.record(alone, bareBytes, true, validBody.user_agent, 0xcb007107);
+    sink = ringWriter.write(alone, bareBytes, true, validBody.user_agent, 0xcb007107);
     // The recorder's part, so the ring never fills: free what was written now and then.
     if ((++recorded & 1023) === 0) ringReader.commit(ringReader.pending().end);
   })
   .add("count: one visit, uncontended", () => {
-    sink = alone.record();
+    sink = alone.count();
   })
   .add("stats read: recent_visits 0.1 h", () => {
     sink = reader.recentVisits(windowSecondsFor(0.1));
@@ -182,7 +182,7 @@ const contender = spawnWorker(new URL("./micro-contender.ts", import.meta.url), 
 await new Promise((r) => setTimeout(r, 300));
 const contended = new Bench({ time, warmupTime: 200 });
 contended.add("count: one visit, contended by another thread", () => {
-  sink = alone.record();
+  sink = alone.count();
 });
 await contended.run();
 Atomics.store(new Int32Array(stop), 0, 1);

@@ -57,7 +57,7 @@ export class SharedManualClock implements Clock {
   }
 }
 
-/** Converts clock readings to the relative seconds the ring is indexed by. */
+/** Converts clock readings to the relative seconds the buckets are indexed by. */
 export function relativeSecond(nowMs: number, epochMs: number): number {
   return Math.floor((nowMs - epochMs) / 1000);
 }

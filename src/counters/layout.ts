@@ -5,8 +5,8 @@
  *   header   Int32    version, sealed-up-to second, service and store status, one writer slot per thread
  *   total    BigInt64 visits ever accepted (2^63 > 2^53: no overflow in practice)
  *   figures  Float64  start wall time, epoch of second 0, the store's figures (bytes, counts, ms)
- *   buckets  Int32[RING]   visits accepted in second s, at s & RING_MASK
- *   sums     Float64[RING] cumulative visits up to and including sealed second s
+ *   buckets  Int32[BUCKET_SECONDS]   visits accepted in second s, at s & BUCKET_MASK (a wheel: reused every BUCKET_SECONDS)
+ *   sums     Float64[BUCKET_SECONDS] cumulative visits up to and including sealed second s
  *   metrics  Uint32/Float64 per-slot request counters and latency histograms (/metrics)
  *
  * Only the owners of the slots import this file: `shared-counters.ts` (the
@@ -18,9 +18,9 @@ import { LATENCY_CELLS, METRIC_ROUTES, METRIC_STATUSES } from "../metrics/metric
 
 export const LAYOUT_VERSION = 3;
 
-/** Per-second ring length: 2^20 s ≈ 12.1 days, comfortably over the 168 h window. */
-export const RING_SECONDS = 1 << 20;
-export const RING_MASK = RING_SECONDS - 1;
+/** Per-second buckets, reused in turn: 2^20 s ≈ 12.1 days, comfortably over the 168 h window. */
+export const BUCKET_SECONDS = 1 << 20;
+export const BUCKET_MASK = BUCKET_SECONDS - 1;
 /** Largest window the stats API accepts (168 h). */
 export const MAX_WINDOW_SECONDS = 168 * 3600;
 
@@ -91,8 +91,8 @@ const HEADER_BYTES = HEADER_INT32 * 4;
 export const TOTAL_OFFSET = HEADER_BYTES; // multiple of 8
 export const FIGURES_OFFSET = TOTAL_OFFSET + 8;
 export const BUCKETS_OFFSET = FIGURES_OFFSET + FIGURES_F64 * 8;
-export const SUMS_OFFSET = BUCKETS_OFFSET + RING_SECONDS * 4;
-export const LATENCY_SUMS_OFFSET = SUMS_OFFSET + RING_SECONDS * 8;
+export const SUMS_OFFSET = BUCKETS_OFFSET + BUCKET_SECONDS * 4;
+export const LATENCY_SUMS_OFFSET = SUMS_OFFSET + BUCKET_SECONDS * 8;
 export const REQUESTS_OFFSET = LATENCY_SUMS_OFFSET + LATENCY_SUM_CELLS * 8;
 export const LATENCY_OFFSET = REQUESTS_OFFSET + REQUEST_CELLS * 4;
 export const SHARED_BYTES = LATENCY_OFFSET + LATENCY_CELLS_ALL * 4;

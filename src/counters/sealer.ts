@@ -5,12 +5,12 @@
  */
 import { type Clock, relativeSecond } from "./clock.js";
 import {
+  BUCKET_MASK,
+  BUCKET_SECONDS,
   epochMs,
   IDLE,
   lowestWriterSecond,
   markSealed,
-  RING_MASK,
-  RING_SECONDS,
   type SharedCounters,
   sealedUpTo,
 } from "./shared-counters.js";
@@ -18,7 +18,7 @@ import {
 /** A second is sealed only this long after it ended (absorbs clock skew between threads). */
 export const SEAL_LAG_SECONDS = 2;
 /**
- * A bucket is zeroed (for its reuse one ring later) this many seconds after it
+ * A bucket is zeroed (for its reuse one wheel turn later) this many seconds after it
  * was sealed, so a reader that saw an older sealed-up-to mark still finds the
  * unsealed buckets it needs intact; readers retry if the mark moved this far.
  */
@@ -36,7 +36,7 @@ export class Sealer {
 
   /**
    * Seals every second that can no longer receive visits. Must run at least
-   * once every (ring − 168 h) seconds (≈ 5 days; the service runs it every
+   * once every (BUCKET_SECONDS − 168 h) seconds (≈ 5 days; the service runs it every
    * 250 ms) so a bucket is always cleared before its second comes round.
    */
   tick(): void {
@@ -47,20 +47,21 @@ export class Sealer {
     if (writing !== IDLE && writing - 1 < limit) limit = writing - 1;
     let sealed = sealedUpTo(this.counters);
     if (limit <= sealed) return;
-    let cumulative = sums[sealed & RING_MASK] as number;
-    // After RING + CLEAR_DELAY steps every bucket has been read and zeroed; a longer
-    // (idle) stretch adds nothing, so only its last RING seconds need their sums.
-    const stepwiseEnd = Math.min(limit, sealed + RING_SECONDS + CLEAR_DELAY_SECONDS);
+    let cumulative = sums[sealed & BUCKET_MASK] as number;
+    // After BUCKET_SECONDS + CLEAR_DELAY steps every bucket has been read and zeroed; a longer
+    // (idle) stretch adds nothing, so only its last BUCKET_SECONDS need their sums.
+    const stepwiseEnd = Math.min(limit, sealed + BUCKET_SECONDS + CLEAR_DELAY_SECONDS);
     while (sealed < stepwiseEnd) {
       sealed++;
-      cumulative += Atomics.load(buckets, sealed & RING_MASK);
-      sums[sealed & RING_MASK] = cumulative;
-      Atomics.store(buckets, (sealed - CLEAR_DELAY_SECONDS) & RING_MASK, 0);
+      cumulative += Atomics.load(buckets, sealed & BUCKET_MASK);
+      sums[sealed & BUCKET_MASK] = cumulative;
+      Atomics.store(buckets, (sealed - CLEAR_DELAY_SECONDS) & BUCKET_MASK, 0);
       // Publishing the mark after the sum makes the sum visible to any reader that sees the mark.
       markSealed(this.counters, sealed);
     }
     if (sealed < limit) {
-      for (let s = Math.max(sealed + 1, limit - RING_SECONDS + 1); s <= limit; s++) sums[s & RING_MASK] = cumulative;
+      for (let s = Math.max(sealed + 1, limit - BUCKET_SECONDS + 1); s <= limit; s++)
+        sums[s & BUCKET_MASK] = cumulative;
       markSealed(this.counters, limit);
     }
   }

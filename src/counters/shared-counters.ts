@@ -1,10 +1,12 @@
 /**
  * @module The shared buffer's allocation and typed views, and the counting
  * slots' accessors: the epoch, the writer slots (the second each thread counts
- * into) and the sealed mark. The counting region's shape (RING_*, MAX_SLOTS)
+ * into) and the sealed mark. The counting region's shape (BUCKET_*, MAX_SLOTS)
  * is re-exported for the counter, the sealer and the reader.
  */
 import {
+  BUCKET_MASK,
+  BUCKET_SECONDS,
   BUCKETS_OFFSET,
   F_EPOCH_MS,
   F_START_MS,
@@ -24,14 +26,12 @@ import {
   MAX_WINDOW_SECONDS,
   REQUEST_CELLS,
   REQUESTS_OFFSET,
-  RING_MASK,
-  RING_SECONDS,
   SHARED_BYTES,
   SUMS_OFFSET,
   TOTAL_OFFSET,
 } from "./layout.js";
 
-export { IDLE, MAX_SLOTS, MAX_WINDOW_SECONDS, RING_MASK, RING_SECONDS };
+export { BUCKET_MASK, BUCKET_SECONDS, IDLE, MAX_SLOTS, MAX_WINDOW_SECONDS };
 
 /** Typed views over the shared buffer; cheap to build in every thread. */
 export interface SharedCounters {
@@ -64,8 +64,8 @@ export function viewCounters(buffer: SharedArrayBuffer): SharedCounters {
     header,
     total: new BigInt64Array(buffer, TOTAL_OFFSET, 1),
     figures: new Float64Array(buffer, FIGURES_OFFSET, FIGURES_F64),
-    buckets: new Int32Array(buffer, BUCKETS_OFFSET, RING_SECONDS),
-    sums: new Float64Array(buffer, SUMS_OFFSET, RING_SECONDS),
+    buckets: new Int32Array(buffer, BUCKETS_OFFSET, BUCKET_SECONDS),
+    sums: new Float64Array(buffer, SUMS_OFFSET, BUCKET_SECONDS),
     requests: new Uint32Array(buffer, REQUESTS_OFFSET, REQUEST_CELLS),
     latency: new Uint32Array(buffer, LATENCY_OFFSET, LATENCY_CELLS_ALL),
     latencySums: new Float64Array(buffer, LATENCY_SUMS_OFFSET, LATENCY_SUM_CELLS),
@@ -159,7 +159,7 @@ function seedHistory(counters: SharedCounters, history: CounterHistory): void {
   }
   let cumulative = history.total - fromNowOn;
   for (let s = -1; s >= -MAX_WINDOW_SECONDS; s--) {
-    sums[s & RING_MASK] = cumulative;
+    sums[s & BUCKET_MASK] = cumulative;
     cumulative -= perSecond[-s - 1] as number;
   }
 }

@@ -4,7 +4,14 @@
  */
 import { type Clock, relativeSecond } from "./clock.js";
 import { CLEAR_DELAY_SECONDS } from "./sealer.js";
-import { epochMs, MAX_WINDOW_SECONDS, RING_MASK, type SharedCounters, sealedUpTo, startMs } from "./shared-counters.js";
+import {
+  BUCKET_MASK,
+  epochMs,
+  MAX_WINDOW_SECONDS,
+  type SharedCounters,
+  sealedUpTo,
+  startMs,
+} from "./shared-counters.js";
 
 export class StatsReader {
   private readonly epochMs: number;
@@ -36,10 +43,10 @@ export class StatsReader {
       let sum = 0;
       let from = start;
       if (start <= sealed) {
-        sum = (sums[sealed & RING_MASK] as number) - this.cumulativeBefore(start);
+        sum = (sums[sealed & BUCKET_MASK] as number) - this.cumulativeBefore(start);
         from = sealed + 1;
       }
-      for (let s = from; s <= now; s++) sum += Atomics.load(buckets, s & RING_MASK);
+      for (let s = from; s <= now; s++) sum += Atomics.load(buckets, s & BUCKET_MASK);
       // Race avoided: the sealer recycling a bucket or sum we just read. It only
       // does so CLEAR_DELAY seconds after sealing, so an unmoved mark proves the read.
       if (sealedUpTo(this.counters) - sealed < CLEAR_DELAY_SECONDS) {
@@ -51,7 +58,7 @@ export class StatsReader {
 
   /** Cumulative visits in all seconds before `second` (sealed; before the start, restored history). */
   private cumulativeBefore(second: number): number {
-    return this.counters.sums[(second - 1) & RING_MASK] as number;
+    return this.counters.sums[(second - 1) & BUCKET_MASK] as number;
   }
 
   uptimeSeconds(): number {

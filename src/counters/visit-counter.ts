@@ -4,10 +4,10 @@
  */
 import type { Clock } from "./clock.js";
 import {
+  BUCKET_MASK,
   epochMs,
   IDLE,
   publishWriterSecond,
-  RING_MASK,
   type SharedCounters,
   writerSlotIndex,
 } from "./shared-counters.js";
@@ -63,10 +63,10 @@ export class VisitCounter {
   }
 
   /** Counts one visit and returns its number: 1, 2, 3, … across all threads. */
-  record(): number {
+  count(): number {
     // The value returned by the atomic add is what makes counts unique and gap-free.
     const count = Number(Atomics.add(this.total, 0, 1n)) + 1;
-    Atomics.add(this.buckets, this.second & RING_MASK, 1);
+    Atomics.add(this.buckets, this.second & BUCKET_MASK, 1);
     return count;
   }
 

@@ -29,7 +29,7 @@ export interface RouteDeps {
   readonly processMetrics: () => Promise<string>;
   /** Called with anything a handler threw (it has already answered 500). */
   readonly onError: (error: unknown) => void;
-  /** Tests only: GET /__fault throws inside a handler. */
+  /** Tests only (see server/test-hooks.ts): GET /__fault throws inside a handler. */
   readonly faultRoute?: boolean;
   /** Where valid visits go: counted in memory, or stored as well. */
   readonly sink: VisitSink;

@@ -89,8 +89,8 @@ export function visitHandler(options: VisitRouteOptions): (res: HttpResponse, re
     if (ex.aborted || ex.done) return;
     try {
       ex.length += chunk.byteLength;
-      // uWS runs onData with the socket already corked (one send per response, measured with
-      // strace on 20.30), so answering here needs no res.cork(): one closure and native call less.
+      // uWS 20.30 runs onData with the socket already corked (one send per response), so answering
+      // here needs no res.cork(): one closure and native call less.
       if (ex.length > MAX_BODY_BYTES) {
         responder.error(ex.res, ex, errors.bodyTooLarge, true);
       } else if (!isLast) {
@@ -109,28 +109,28 @@ export function visitHandler(options: VisitRouteOptions): (res: HttpResponse, re
   };
 
   /**
-   * Reusable onData callbacks (outside strict mode). A slot goes back to the
+   * Reusable onData callbacks (outside strict mode). A handler goes back to the
    * pool only once its last chunk is handled: uWS never calls it again for
    * that response. One whose body never completes (an abort, an early 413) is
    * simply dropped, so a stale call can never reach another request.
    */
-  const freeSlots: DataSlot[] = [];
-  const takeSlot = (): DataSlot => {
-    const reused = freeSlots.pop();
+  const freeHandlers: DataHandler[] = [];
+  const takeHandler = (): DataHandler => {
+    const reused = freeHandlers.pop();
     if (reused !== undefined) return reused;
-    const slot: DataSlot = {
+    const handler: DataHandler = {
       ex: undefined,
       onData: (chunk, isLast) => {
-        const ex = slot.ex;
+        const ex = handler.ex;
         if (ex === undefined) return; // never expected: uWS makes no call after the last chunk
         onChunk(ex, chunk, isLast);
         if (isLast) {
-          slot.ex = undefined;
-          if (freeSlots.length < MAX_FREE_SLOTS) freeSlots.push(slot);
+          handler.ex = undefined;
+          if (freeHandlers.length < MAX_FREE_HANDLERS) freeHandlers.push(handler);
         }
       },
     };
-    return slot;
+    return handler;
   };
 
   const strict = sink.answersLater;
@@ -164,9 +164,9 @@ export function visitHandler(options: VisitRouteOptions): (res: HttpResponse, re
         res.onData((chunk, isLast) => onChunk(ex, chunk, isLast));
       } else {
         res.onAborted(IGNORE_ABORT);
-        const slot = takeSlot();
-        slot.ex = ex;
-        res.onData(slot.onData);
+        const handler = takeHandler();
+        handler.ex = ex;
+        res.onData(handler.onData);
       }
     } catch (error) {
       answerInternalError(responder, ex.res, ex, error, onError);
@@ -175,12 +175,12 @@ export function visitHandler(options: VisitRouteOptions): (res: HttpResponse, re
 }
 
 /** A pooled onData callback and the request it currently serves. */
-interface DataSlot {
+interface DataHandler {
   ex: VisitExchange | undefined;
   readonly onData: (chunk: ArrayBuffer, isLast: boolean) => void;
 }
-/** Free slots kept for reuse at most (about one per request in flight); past it a finished slot is not kept. */
-const MAX_FREE_SLOTS = 4096;
+/** Free handlers kept for reuse at most (about one per request in flight); past it a finished one is not kept. */
+const MAX_FREE_HANDLERS = 4096;
 
 /** uWS requires an abort handler before the body is read; without a later answer there is nothing to do. */
 const IGNORE_ABORT = () => {};

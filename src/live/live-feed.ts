@@ -45,8 +45,6 @@ export interface LiveLimits {
 }
 
 export interface LiveFeed {
-  /** Open connections on this thread. */
-  readonly connections: () => number;
   /** The worker drains: stop the timer and close every feed (1001 going away), so the thread can exit. */
   stop(): void;
 }
@@ -144,7 +142,6 @@ export function registerLiveFeed(
   timer.unref();
 
   return {
-    connections: () => connections,
     stop: () => {
       stopped = true;
       clearInterval(timer);

@@ -34,7 +34,7 @@ function statusIndex(statusLine: string): number {
 /**
  * Latency is timed on 1 request in this many per thread (every request is
  * counted). On VMs where a clock read is a system call, timing every request
- * cost ≈ 1.2 µs of its ≈ 17 µs; a 1-in-8 sample keeps the histogram's shape.
+ * is a noticeable share of its cost; a 1-in-8 sample keeps the histogram's shape.
  */
 export const LATENCY_SAMPLE_EVERY = 8;
 /** `startedAt` of a request that is not timed. */

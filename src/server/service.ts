@@ -4,7 +4,7 @@
  */
 
 import type { Config } from "../config/options.js";
-import { type Clock, type SharedManualClock, systemClock } from "../counters/clock.js";
+import { type Clock, systemClock } from "../counters/clock.js";
 import { Sealer } from "../counters/sealer.js";
 import { setServiceState } from "../counters/service-status.js";
 import {
@@ -17,10 +17,11 @@ import {
 import { createLogger, type Logger } from "../log.js";
 import { RecorderHost } from "../store/recorder-host.js";
 import { setStoreFigure, setStoreMode, setStoreState } from "../store/store-status.js";
+import { siblingModule } from "../threads/spawn.js";
 import { packageVersion } from "../version.js";
 import { probePort } from "./port-probe.js";
-import { siblingModule } from "./spawn-worker.js";
 import { Supervisor } from "./supervisor.js";
+import { NO_TEST_HOOKS, type TestHooks } from "./test-hooks.js";
 import { loadUws, type UwsBuild } from "./uws.js";
 
 /** How often the sealer folds finished seconds (a second is sealed within ~2.25 s). */
@@ -28,14 +29,10 @@ export const SEAL_INTERVAL_MS = 250;
 
 export interface ServiceExtras {
   readonly log?: Logger;
-  /** Tests: a clock every thread shares and the test moves. */
-  readonly clock?: SharedManualClock;
-  /** Tests: allow Supervisor.injectFault(). */
-  readonly allowFaultInjection?: boolean;
+  /** Tests only (see test-hooks.ts). */
+  readonly testHooks?: TestHooks;
   /** Worker module to run (dev mode points it at the TypeScript source). */
   readonly workerEntry?: URL;
-  /** Tests: the recorder sleeps this long before every commit (a slow disk). */
-  readonly commitDelayMs?: number;
   /** Called when the service has to stop on its own (the visit store gave up); it is already stopping. */
   readonly onFatal?: (message: string) => void;
 }
@@ -58,7 +55,8 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
   const log = extras.log ?? createLogger(config.dev ? "pretty" : "json");
   const { build } = loadUws(); // fail here, with the reason, before any thread starts
   const port = await probePort(config.host, config.port);
-  const clock: Clock = extras.clock ?? systemClock;
+  const hooks = extras.testHooks ?? NO_TEST_HOOKS;
+  const clock: Clock = hooks.clock ?? systemClock;
   const version = packageVersion();
   const startMs = clock.nowMs();
   // The store opens first: it holds the total and the last week's seconds to rebuild the counters from.
@@ -79,7 +77,7 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
         batchIntervalMs: BATCH_INTERVAL_MS,
         failGraceMs: config.storeRetryMs,
         journalDeferBytes: config.journalDeferBytes,
-        commitDelayMs: extras.commitDelayMs ?? 0,
+        commitDelayMs: hooks.commitDelayMs ?? 0,
       },
       config.ringBytes,
     ));
@@ -106,13 +104,13 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
       host: config.host,
       corsOrigins: config.corsOrigins,
       version,
-      allowFaultInjection: extras.allowFaultInjection ?? false,
+      allowFaultInjection: hooks.faults ?? false,
       accessLogRate: config.accessLogRate,
       logFormat: config.dev ? "pretty" : "json",
       durability: config.durability,
       trustProxy: config.trustProxy,
       live: config.live,
-      ...(extras.clock ? { clock: extras.clock.buffer } : {}),
+      ...(hooks.clock ? { clock: hooks.clock.buffer } : {}),
     },
     ...(recorder ? { rings: { open: () => recorder.openRing(), retire: (ring) => recorder.retireRing(ring) } } : {}),
   });

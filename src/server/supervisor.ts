@@ -7,8 +7,8 @@ import type { Worker } from "node:worker_threads";
 import { countWorkerRestart, noteSlotUsed, setWorkersAlive, setWorkersExpected } from "../counters/service-status.js";
 import { MAX_SLOTS, releaseWriterSlot, type SharedCounters } from "../counters/shared-counters.js";
 import type { Logger } from "../log.js";
+import { spawnWorker } from "../threads/spawn.js";
 import type { FromWorker, ToWorker, WorkerConfig } from "./messages.js";
-import { spawnWorker } from "./spawn-worker.js";
 
 type Phase = "starting" | "ready" | "retiring";
 

@@ -12,6 +12,6 @@ export class MemorySink implements VisitSink {
   }
 
   accept(): SinkOutcome {
-    return this.counter.record();
+    return this.counter.count();
   }
 }

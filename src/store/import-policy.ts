@@ -1,8 +1,8 @@
 /**
  * @module When the recorder moves the journal into DuckDB. Visits are durable
  * once in the journal; DuckDB is where they are queried. Importing costs
- * ≈ 3 µs of CPU per visit here (JSON parsing, compression), which a saturated
- * box takes straight from POST /visit. So while the machine has no idle CPU
+ * CPU per visit (JSON parsing, compression) that a saturated box takes
+ * straight from POST /visit. So while the machine has no idle CPU
  * the import waits — a sale's spike is served at journal cost, and DuckDB
  * catches up once the spike passes — up to a backlog limit, past which it
  * imports whatever the load (the journal must not fill the disk).
@@ -12,8 +12,8 @@ import { cpus } from "node:os";
 /**
  * Import at once when at least this share of the machine's CPU time was idle
  * in the last second. Not lower: a 2-core box saturated by a load generator
- * and one server thread still reads 4–18 % idle (each waits on the other),
- * and at 20 % imports started in the middle of such a load.
+ * and one server thread still reads some idle time (each waits on the other),
+ * and a low threshold starts imports in the middle of such a load.
  */
 export const IDLE_SHARE_TO_IMPORT = 0.5;
 /** Never let the oldest waiting visit wait longer than this for DuckDB. */

@@ -5,7 +5,7 @@
  */
 import { EventEmitter, once } from "node:events";
 import type { Worker } from "node:worker_threads";
-import { siblingModule, spawnWorker } from "../server/spawn-worker.js";
+import { siblingModule, spawnWorker } from "../threads/spawn.js";
 import type { FromRecorder, RecorderConfig, ToRecorder } from "./messages.js";
 import { createRing } from "./ring.js";
 import { type History, StoreError } from "./visit-store.js";

@@ -15,6 +15,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { type SharedCounters, viewCounters } from "../counters/shared-counters.js";
 import { Journal } from "./journal.js";
 import { JournalImporter, recoverJournal } from "./journal-importer.js";
+import { countLines, firstLineTime } from "./line-count.js";
 import type { FromRecorder, RecorderConfig, ToRecorder } from "./messages.js";
 import { RingReader } from "./ring.js";
 import {
@@ -26,7 +27,6 @@ import {
   waitForDoorbell,
   wakeRecorder,
 } from "./store-status.js";
-import { countLines, firstLineTime } from "./visit-record.js";
 import { describeStoreError, StoreError, VisitStore } from "./visit-store.js";
 
 const config = workerData as RecorderConfig;

@@ -8,9 +8,9 @@ import type { SharedCounters } from "../counters/shared-counters.js";
 import type { VisitCounter } from "../counters/visit-counter.js";
 import { type Deliver, PENDING, type Pending, type SinkOutcome, type VisitSink } from "../sink/visit-sink.js";
 import { CommitWaiter } from "./commit-waiter.js";
+import { LineWriter } from "./line-writer.js";
 import type { Durability } from "./messages.js";
 import { ringStoreDoorbell, storeTakesVisits } from "./store-status.js";
-import { VisitRecordWriter } from "./visit-record.js";
 
 /** batch mode: wake the recorder early once a ring is this full. */
 const RING_DOORBELL_FILL = 0.5;
@@ -19,14 +19,14 @@ export class StoreSink implements VisitSink {
   readonly recordsRequest = true;
   readonly answersLater: boolean;
   private readonly counter: VisitCounter;
-  private readonly writer: VisitRecordWriter;
+  private readonly writer: LineWriter;
   private readonly counters: SharedCounters;
   /** strict durability only. */
   private readonly waiter: CommitWaiter<Pending> | undefined;
 
   constructor(counter: VisitCounter, counters: SharedCounters, ring: SharedArrayBuffer, durability: Durability) {
     this.counter = counter;
-    this.writer = new VisitRecordWriter(ring);
+    this.writer = new LineWriter(ring);
     this.counters = counters;
     this.waiter = durability === "strict" ? new CommitWaiter<Pending>(ring, counters) : undefined;
     this.answersLater = this.waiter !== undefined;
@@ -44,7 +44,7 @@ export class StoreSink implements VisitSink {
     pending: Pending,
   ): SinkOutcome {
     if (!storeTakesVisits(this.counters)) return errors.storeUnavailable;
-    const count = this.writer.record(this.counter, body, oneLine, userAgent, address);
+    const count = this.writer.write(this.counter, body, oneLine, userAgent, address);
     if (count === 0) return errors.storeBusy;
     if (this.waiter === undefined) {
       if (this.writer.fillAbove(RING_DOORBELL_FILL)) ringStoreDoorbell(this.counters);

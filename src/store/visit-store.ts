@@ -20,7 +20,7 @@ import {
 import { join, resolve } from "node:path";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { rewritePath, type Segment } from "./journal.js";
-import { cleanJournal } from "./visit-record.js";
+import { cleanJournal } from "./journal-repair.js";
 
 export const STORE_FILE = "visits.duckdb";
 export const SCHEMA_VERSION = "1";
@@ -28,7 +28,7 @@ const META_TABLE = "traffic_tracker_meta";
 /** Meta key: the sequence of the last journal segment imported. */
 const JOURNAL_KEY = "journal_imported";
 
-/** DuckDB's JSON reader over journal segments (the line format is in visit-record.ts). */
+/** DuckDB's JSON reader over journal segments (the line format is in journal-line.ts). */
 const importSql = (paths: string[]) => `INSERT INTO visits
   SELECT c, make_timestamp(t * 1000), b.user_id, b.page_url,
          coalesce(b.user_agent, h), coalesce(b.ip_address, p), b.referrer

@@ -58,9 +58,11 @@ export async function startTestService(hooks: Hooks, options: TestServiceOptions
   const clock = options.manualClock ? new SharedManualClock(Date.UTC(2026, 10, 25, 10, 0, 0, 500)) : undefined;
   const extras: ServiceExtras = {
     log,
-    allowFaultInjection: options.allowFaultInjection ?? false,
-    ...(clock ? { clock } : {}),
-    ...(options.commitDelayMs ? { commitDelayMs: options.commitDelayMs } : {}),
+    testHooks: {
+      faults: options.allowFaultInjection ?? false,
+      ...(clock ? { clock } : {}),
+      ...(options.commitDelayMs ? { commitDelayMs: options.commitDelayMs } : {}),
+    },
     ...(options.onFatal ? { onFatal: options.onFatal } : {}),
   };
   const service = await startService(config, extras);

@@ -5,7 +5,7 @@ import { SharedManualClock } from "../../src/counters/clock.js";
 import { Sealer } from "../../src/counters/sealer.js";
 import { createCounters, MAX_WINDOW_SECONDS } from "../../src/counters/shared-counters.js";
 import { StatsReader } from "../../src/counters/stats-reader.js";
-import { spawnWorker } from "../../src/server/spawn-worker.js";
+import { spawnWorker } from "../../src/threads/spawn.js";
 
 const THREADS = 4;
 const PER_THREAD = 100_000;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ManualClock } from "../../src/counters/clock.js";
 import { Sealer } from "../../src/counters/sealer.js";
-import { createCounters, MAX_SLOTS, MAX_WINDOW_SECONDS, RING_SECONDS } from "../../src/counters/shared-counters.js";
+import { BUCKET_SECONDS, createCounters, MAX_SLOTS, MAX_WINDOW_SECONDS } from "../../src/counters/shared-counters.js";
 import { formatUptime, StatsReader, windowSecondsFor } from "../../src/counters/stats-reader.js";
 import { VisitCounter } from "../../src/counters/visit-counter.js";
 
@@ -34,9 +34,9 @@ function setup(baseTotal = 0) {
 describe("visit counter", () => {
   test("numbers visits 1, 2, 3 and continues from a restored total", () => {
     const fresh = setup();
-    assert.deepEqual([fresh.counter.record(), fresh.counter.record(), fresh.counter.record()], [1, 2, 3]);
+    assert.deepEqual([fresh.counter.count(), fresh.counter.count(), fresh.counter.count()], [1, 2, 3]);
     const restored = setup(41);
-    assert.equal(restored.counter.record(), 42);
+    assert.equal(restored.counter.count(), 42);
     assert.equal(restored.reader.totalVisits(), 42);
     assert.equal(restored.reader.recentVisits(3600), 1, "restored visits are not in the window");
   });
@@ -60,7 +60,7 @@ describe("recent visits equal a brute-force count", () => {
       for (let step = 0; step < 400; step++) {
         const gapMs =
           rnd() < 0.02
-            ? (RING_SECONDS + Math.floor(rnd() * RING_SECONDS)) * 1000 // idle longer than the whole ring
+            ? (BUCKET_SECONDS + Math.floor(rnd() * BUCKET_SECONDS)) * 1000 // idle longer than the whole ring
             : (gaps[Math.floor(rnd() * gaps.length)] as number) * 1000 + Math.floor(rnd() * 1000);
         clock.advance(gapMs);
         counter.refreshSecond(); // the worker's 20 ms timer
@@ -71,7 +71,7 @@ describe("recent visits equal a brute-force count", () => {
         const n = Math.floor(rnd() * 5);
         const second = Math.floor((clock.nowMs() - epoch) / 1000);
         for (let i = 0; i < n; i++) {
-          counter.record();
+          counter.count();
           visits.push(second);
         }
         if (rnd() < 0.5) sealer.tick();
@@ -87,9 +87,9 @@ describe("recent visits equal a brute-force count", () => {
   test("a week of steady traffic wraps the ring and stays exact", () => {
     const { clock, counter, sealer, reader } = setup();
     const perSecond: number[] = [];
-    for (let s = 0; s < RING_SECONDS + 200_000; s += 97) {
+    for (let s = 0; s < BUCKET_SECONDS + 200_000; s += 97) {
       const n = s % 5;
-      for (let i = 0; i < n; i++) counter.record();
+      for (let i = 0; i < n; i++) counter.count();
       perSecond.push(n);
       clock.advance(97_000);
       counter.refreshSecond();
@@ -127,14 +127,14 @@ describe("counters rebuilt from stored history", () => {
       const sealer = new Sealer(counters, clock);
       const reader = new StatsReader(counters, clock);
       const visits = [...stored];
-      assert.equal(counter.record(), stored.length + lost + 1, "counting goes on from the restored total");
+      assert.equal(counter.count(), stored.length + lost + 1, "counting goes on from the restored total");
       visits.push(epochSecond);
       for (let step = 0; step < 60; step++) {
         clock.advance(Math.floor(rnd() * 20_000));
         counter.refreshSecond();
         if (rnd() < 0.7) sealer.tick();
         if (rnd() < 0.5) {
-          counter.record();
+          counter.count();
           visits.push(Math.floor(clock.nowMs() / 1000));
         }
         const now = Math.floor(clock.nowMs() / 1000);

@@ -6,8 +6,9 @@ import { createCounters } from "../../src/counters/shared-counters.js";
 import { VisitCounter } from "../../src/counters/visit-counter.js";
 import { IDLE_SHARE_TO_IMPORT, importDue, MAX_DEFER_MS } from "../../src/store/import-policy.js";
 import { Journal, listSegments, type Segment, segmentPath } from "../../src/store/journal.js";
+import { countLines } from "../../src/store/line-count.js";
+import { LineWriter } from "../../src/store/line-writer.js";
 import { createRing, MIN_RING_BYTES, RingReader } from "../../src/store/ring.js";
-import { countLines, VisitRecordWriter } from "../../src/store/visit-record.js";
 import { VisitStore } from "../../src/store/visit-store.js";
 import { queryStore, tempDataDir } from "../helpers/store.js";
 
@@ -24,9 +25,9 @@ interface Visit {
 function journalLines(visits: Visit[], first = 1): Buffer {
   const ring = createRing(MIN_RING_BYTES);
   const counter = new VisitCounter(createCounters(START), 0, new ManualClock(START));
-  for (let i = 1; i < first; i++) counter.record();
-  const writer = new VisitRecordWriter(ring);
-  for (const v of visits) assert.ok(writer.record(counter, bytes(v.body), false, v.userAgent, v.address) > 0);
+  for (let i = 1; i < first; i++) counter.count();
+  const writer = new LineWriter(ring);
+  for (const v of visits) assert.ok(writer.write(counter, bytes(v.body), false, v.userAgent, v.address) > 0);
   const pending = new RingReader(ring).pending();
   assert.equal(countLines(pending.views), visits.length);
   return Buffer.concat(pending.views);

@@ -4,15 +4,11 @@ import { Worker } from "node:worker_threads";
 import { ManualClock } from "../../src/counters/clock.js";
 import { createCounters } from "../../src/counters/shared-counters.js";
 import { VisitCounter } from "../../src/counters/visit-counter.js";
+import { parseVisitLine, type VisitRow } from "../../src/store/journal-repair.js";
+import { countLines, firstLineTime } from "../../src/store/line-count.js";
+import { LineWriter } from "../../src/store/line-writer.js";
 import { createRing, MIN_RING_BYTES, RingReader, RingWriter } from "../../src/store/ring.js";
-import {
-  countLines,
-  decodeLines,
-  firstLineTime,
-  parseVisitLine,
-  VisitRecordWriter,
-  type VisitRow,
-} from "../../src/store/visit-record.js";
+import { decodeLines } from "../helpers/journal-lines.js";
 
 const START = Date.UTC(2026, 10, 25, 10, 0, 0, 250);
 
@@ -35,13 +31,13 @@ describe("visit ring", () => {
   test("a record comes back with the body's fields, else the header's user agent and the peer address", () => {
     const ring = createRing(MIN_RING_BYTES);
     const { counter: c } = counter();
-    const writer = new VisitRecordWriter(ring);
+    const writer = new LineWriter(ring);
     assert.equal(
-      writer.record(c, body({ user_id: "ü-1", page_url: "/a", referrer: "https://r" }), true, "UA/1 ✓", "::1"),
+      writer.write(c, body({ user_id: "ü-1", page_url: "/a", referrer: "https://r" }), true, "UA/1 ✓", "::1"),
       1,
     );
     assert.equal(
-      writer.record(
+      writer.write(
         c,
         body({ user_id: "u2", page_url: "/b", user_agent: "own", ip_address: "10.0.0.1", extra: [1] }),
         true,
@@ -74,7 +70,7 @@ describe("visit ring", () => {
   test("header texts are written as JSON: plain ones as they are, the rest escaped", () => {
     const ring = createRing(MIN_RING_BYTES);
     const { counter: c } = counter();
-    const writer = new VisitRecordWriter(ring);
+    const writer = new LineWriter(ring);
     const agents = [
       "back\\slash",
       'say "hi" \\o/',
@@ -85,7 +81,7 @@ describe("visit ring", () => {
       "",
       "\u007f",
     ];
-    for (const agent of agents) writer.record(c, body({ user_id: "u", page_url: "/p" }), true, agent, agent);
+    for (const agent of agents) writer.write(c, body({ user_id: "u", page_url: "/p" }), true, agent, agent);
     const rows = drain(new RingReader(ring));
     assert.deepEqual(
       rows.map((r) => [r.userAgent, r.ipAddress]),
@@ -96,7 +92,7 @@ describe("visit ring", () => {
   test("an IPv4 peer given as a number is recorded as its dotted quad", () => {
     const ring = createRing(MIN_RING_BYTES);
     const { counter: c } = counter();
-    const writer = new VisitRecordWriter(ring);
+    const writer = new LineWriter(ring);
     const peers: Array<[number, string]> = [
       [0x7f000001, "127.0.0.1"],
       [0xcb007109, "203.0.113.9"],
@@ -104,7 +100,7 @@ describe("visit ring", () => {
       [0xffffffff, "255.255.255.255"],
       [0x0a00ff0a, "10.0.255.10"],
     ];
-    for (const [peer] of peers) writer.record(c, body({ user_id: "u", page_url: "/p" }), true, undefined, peer);
+    for (const [peer] of peers) writer.write(c, body({ user_id: "u", page_url: "/p" }), true, undefined, peer);
     assert.deepEqual(
       drain(new RingReader(ring)).map((r) => r.ipAddress),
       peers.map(([, text]) => text),
@@ -114,7 +110,7 @@ describe("visit ring", () => {
   test("each record keeps its own time and peer, however they change and alternate", () => {
     const ring = createRing(MIN_RING_BYTES);
     const { clock, counter: c } = counter();
-    const writer = new VisitRecordWriter(ring);
+    const writer = new LineWriter(ring);
     const peers: Array<[number | string | undefined, string | null]> = [
       [0x7f000001, "127.0.0.1"],
       [0x7f000001, "127.0.0.1"],
@@ -130,7 +126,7 @@ describe("visit ring", () => {
       if (i % 3 === 0) clock.advance(i % 2 === 0 ? 1 : 999_999_999);
       c.refreshSecond();
       const [peer, text] = peers[i % peers.length] as [number | string | undefined, string | null];
-      writer.record(c, body({ user_id: `u${i}`, page_url: "/p" }), true, undefined, peer);
+      writer.write(c, body({ user_id: `u${i}`, page_url: "/p" }), true, undefined, peer);
       expected.push([Math.floor(c.refreshedAtMs), text]);
     }
     assert.deepEqual(
@@ -144,13 +140,13 @@ describe("visit ring", () => {
     const ring = createRing(MIN_RING_BYTES);
     const counters = createCounters(START);
     const c = new VisitCounter(counters, 0, new ManualClock(START));
-    const writer = new VisitRecordWriter(ring);
+    const writer = new LineWriter(ring);
     const starts = [99_999_998, 109_999_999, 2 ** 53 - 3];
     const written: number[] = [];
     for (const start of starts) {
       counters.total[0] = BigInt(start - 1);
       for (let i = 0; i < 3; i++)
-        written.push(writer.record(c, body({ user_id: "u", page_url: "/p" }), true, undefined, undefined));
+        written.push(writer.write(c, body({ user_id: "u", page_url: "/p" }), true, undefined, undefined));
     }
     assert.deepEqual(
       drain(new RingReader(ring)).map((r) => r.visitCount),
@@ -172,9 +168,9 @@ describe("visit ring", () => {
   test("a body with raw line breaks stays one journal line unless the scanner said it had none", () => {
     const ring = createRing(MIN_RING_BYTES);
     const { counter: c } = counter();
-    const writer = new VisitRecordWriter(ring);
+    const writer = new LineWriter(ring);
     const pretty = new TextEncoder().encode('{\r\n "user_id": "u",\n "page_url": "/p"\n}');
-    writer.record(c, pretty, false, undefined, undefined);
+    writer.write(c, pretty, false, undefined, undefined);
     const reader = new RingReader(ring);
     const line = Buffer.concat(reader.pending().views).toString("utf8");
     assert.equal(line.indexOf("\n"), line.length - 1, "one line break, the one ending the line");
@@ -185,15 +181,15 @@ describe("visit ring", () => {
   test("a full ring refuses the record and counts nothing; a commit frees the space", () => {
     const ring = createRing(MIN_RING_BYTES);
     const { counter: c } = counter();
-    const writer = new VisitRecordWriter(ring);
+    const writer = new LineWriter(ring);
     const big = body({ user_id: "u", page_url: "x".repeat(8000) });
     let accepted = 0;
-    while (writer.record(c, big, true, undefined, undefined) !== 0) accepted++;
+    while (writer.write(c, big, true, undefined, undefined) !== 0) accepted++;
     assert.equal(accepted, 8, "64 KiB holds eight 8 KB records");
-    assert.equal(Number(c.record()), accepted + 1, "the refused visit took no number");
+    assert.equal(Number(c.count()), accepted + 1, "the refused visit took no number");
     const reader = new RingReader(ring);
     assert.equal(drain(reader).length, accepted);
-    assert.equal(writer.record(c, big, true, undefined, undefined), accepted + 2);
+    assert.equal(writer.write(c, big, true, undefined, undefined), accepted + 2);
   });
 
   test("the fill check follows the reader: over half full until it frees the space", () => {
@@ -216,13 +212,13 @@ describe("visit ring", () => {
   test("records wrap around the end of the ring in order, many times over", () => {
     const ring = createRing(MIN_RING_BYTES);
     const { counter: c } = counter();
-    const writer = new VisitRecordWriter(ring);
+    const writer = new LineWriter(ring);
     const reader = new RingReader(ring);
     const seen: number[] = [];
     let sizes = 0;
     for (let i = 0; i < 5000; i++) {
       sizes = (sizes * 7 + 13) % 3000;
-      const count = writer.record(c, body({ user_id: `u${i}`, page_url: "p".repeat(sizes + 1) }), true, "a", "b");
+      const count = writer.write(c, body({ user_id: `u${i}`, page_url: "p".repeat(sizes + 1) }), true, "a", "b");
       if (count === 0) {
         for (const row of drain(reader)) seen.push(row.visitCount);
         i--;
@@ -238,14 +234,14 @@ describe("visit ring", () => {
   test("a record that does not fit before the end starts at 0; the stretch it skips is spaces, read in order", () => {
     const ring = createRing(MIN_RING_BYTES);
     const { clock, counter: c } = counter();
-    const writer = new VisitRecordWriter(ring);
+    const writer = new LineWriter(ring);
     const reader = new RingReader(ring);
     const big = body({ user_id: "u", page_url: "x".repeat(20_000) });
-    for (let i = 0; i < 3; i++) writer.record(c, big, true, undefined, undefined);
+    for (let i = 0; i < 3; i++) writer.write(c, big, true, undefined, undefined);
     reader.commit(reader.pending().end); // the next record no longer fits before the end
     clock.advance(5000);
     c.refreshSecond();
-    writer.record(c, big, true, undefined, undefined);
+    writer.write(c, big, true, undefined, undefined);
     const pending = reader.pending();
     assert.equal(pending.views.length, 2, "the end of the ring, then its start");
     const skipped = pending.views[0] as Uint8Array;

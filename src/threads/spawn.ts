@@ -1,5 +1,5 @@
 /**
- * @module Starts a worker thread from a module URL, whether the code runs
+ * @module Starts a thread (a worker, the recorder) from a module URL, whether the code runs
  * built (.js) or from source under tsx (.ts).
  */
 import { Worker, type WorkerOptions } from "node:worker_threads";

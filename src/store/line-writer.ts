@@ -1,24 +1,13 @@
 /**
- * @module One accepted visit as bytes in a worker's ring, and back. The worker
- * writes the visit as one JSON line — the journal's format, which DuckDB
- * imports natively — around the request body copied as it came (already
- * validated): one memcpy, no re-serialisation on the request thread. The
- * record is the line and nothing else (see ring.ts):
- *
- *   {"t":<ms>,"h":<User-Agent header|null>,"p":<client address|null>,"b":<body>,"c":<visit_count>␠…}\n
- *
- * `h` and `p` are the defaults only the worker knows; the store uses them when
- * the body has no user_agent / ip_address. `c` comes last, padded with spaces
- * to a fixed width, because the count is taken only once the room is secured.
+ * @module Worker side of the journal line (see journal-line.ts): each visit
+ * written into this thread's ring with one copy of the body and no
+ * re-serialisation on the request thread.
  */
 import { putDigits, putSmall } from "../bytes/digits.js";
 import type { VisitCounter } from "../counters/visit-counter.js";
-import { FILLER, type RingViews, RingWriter } from "./ring.js";
+import { ascii, COUNT_WIDTH, LINE_OPENING } from "./journal-line.js";
+import { type RingViews, RingWriter } from "./ring.js";
 
-/** Digits of the largest visit_count (2^53), the fixed width `c` is padded to. */
-const COUNT_WIDTH = 16;
-
-const ascii = (s: string) => Uint8Array.from(s, (ch) => ch.charCodeAt(0));
 const QUOTE = 0x22;
 const DOT = 0x2e;
 /** Printable ASCII without a quote or backslash: the same bytes inside a JSON string. */
@@ -27,7 +16,7 @@ const PLAIN_TEXT = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 /**
  * A fixed stretch of a line as little-endian 32-bit words, the last one
  * zero-padded. Written through a DataView it takes a quarter of the stores of
- * a byte loop, about 6 times faster here (every typed-array access is
+ * a byte loop, and each store costs about the same (every typed-array access is
  * bounds- and detach-checked); the padding bytes are overwritten by what follows.
  */
 interface Piece {
@@ -45,7 +34,6 @@ function pieceOf(bytes: Uint8Array): Piece {
   return { words, length: bytes.length };
 }
 
-const OPEN_T = ascii('{"t":');
 const KEY_H = ascii(',"h":');
 const KEY_B_TEXT = ascii(',"b":');
 const KEY_P = pieceOf(ascii(',"p":'));
@@ -60,25 +48,14 @@ const WORD_SLACK = 3;
 /** Every fixed byte of a line: the opening with the widest time, the keys, the end. */
 const FIXED_BYTES = 5 + 16 + KEY_H.length + KEY_P.length + KEY_B.length + LINE_END.length + WORD_SLACK;
 
-/** What the store holds for one visit. */
-export interface VisitRow {
-  visitCount: number;
-  tsMs: number;
-  userId: string;
-  pageUrl: string;
-  userAgent: string | null;
-  ipAddress: string | null;
-  referrer: string | null;
-}
-
-/** Worker side: writes records into this thread's ring. */
-export class VisitRecordWriter {
+/** Writes visits as journal lines into this thread's ring, counting each once its line has room. */
+export class LineWriter {
   private readonly ring: RingWriter;
   private readonly views: RingViews;
   private readonly data: DataView;
-  /** Ring position just after the last record published (strict mode waits for it). */
+  /** Ring position just after the last line published (strict mode waits for it). */
   lastEnd = 0;
-  /** `{"t":<ms>,"h":` for the time of the last record: it changes only when the worker refreshes its clock. */
+  /** `{"t":<ms>,"h":` for the time of the last line: it changes only when the worker refreshes its clock. */
   private opening: Piece = { words: [], length: 0 };
   private openingMs = -1;
   /** `"<dotted quad>","b":` for the last IPv4 peer: a keep-alive connection sends many visits from one. */
@@ -94,7 +71,7 @@ export class VisitRecordWriter {
   }
 
   /**
-   * Counts the visit and records it, or returns 0 (nothing counted) when the
+   * Counts the visit and writes its line, or returns 0 (nothing counted) when the
    * ring is full. The count comes after the room is secured, so a refused
    * visit never changes a count.
    *
@@ -102,7 +79,7 @@ export class VisitRecordWriter {
    * needs no blanking pass. `address`: text, or an IPv4 address as an
    * unsigned 32-bit number (printed here: no string is made for it).
    */
-  record(
+  write(
     counter: VisitCounter,
     body: Uint8Array,
     oneLine: boolean,
@@ -137,7 +114,7 @@ export class VisitRecordWriter {
     const countAt = at + body.byteLength + COUNT_AT;
     at = putPiece(data, at + body.byteLength, LINE_END);
     // The one step that cannot be undone comes last: nothing after it can fail before publish.
-    const count = counter.record();
+    const count = counter.count();
     putDigits(bytes, countAt, count); // over the spaces reserved for it
     this.lastEnd = this.ring.publish(at - offset);
     return count;
@@ -160,8 +137,8 @@ export class VisitRecordWriter {
 
   private setOpening(tsMs: number): void {
     const b = this.scratch;
-    b.set(OPEN_T);
-    const at = putDigits(b, OPEN_T.length, tsMs);
+    b.set(LINE_OPENING);
+    const at = putDigits(b, LINE_OPENING.length, tsMs);
     b.set(KEY_H, at);
     this.opening = pieceOf(b.subarray(0, at + KEY_H.length));
     this.openingMs = tsMs;
@@ -210,110 +187,4 @@ function blankLineBreaks(bytes: Uint8Array, from: number, to: number): void {
     const b = bytes[i] as number;
     if (b < 0x0e && (b === 0x0a || b === 0x0d)) bytes[i] = 0x20;
   }
-}
-
-/**
- * Recorder side: how many visits the views hold. A raw line break is found
- * only at the end of a line (a body's own are blanked, header texts are
- * escaped), so each one is a visit. indexOf is a memchr: ≈ 45 ns a line here.
- */
-export function countLines(views: readonly Uint8Array[]): number {
-  let lines = 0;
-  for (const view of views) {
-    const b = Buffer.from(view.buffer, view.byteOffset, view.byteLength);
-    for (let i = b.indexOf(0x0a); i !== -1; i = b.indexOf(0x0a, i + 1)) lines++;
-  }
-  return lines;
-}
-
-/** Recorder side: the server time (ms) of the first line in `view`, after any filler; NaN if it has none. */
-export function firstLineTime(view: Uint8Array): number {
-  let i = 0;
-  while (i < view.length && view[i] === FILLER) i++;
-  i += OPEN_T.length;
-  let ms = 0;
-  const start = i;
-  for (; i < view.length; i++) {
-    const digit = (view[i] as number) - 0x30;
-    if (digit < 0 || digit > 9) break;
-    ms = ms * 10 + digit;
-  }
-  return i > start ? ms : Number.NaN;
-}
-
-/** For tests: the rows of journal lines (views of a ring, or a file's bytes). */
-export function decodeLines(views: readonly Uint8Array[]): VisitRow[] {
-  return Buffer.concat(views)
-    .toString("utf8")
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map(parseVisitLine);
-}
-
-/** A body field as stored: a string, or null when absent, null or not a string. */
-const text = (value: unknown): string | null => (typeof value === "string" ? value : null);
-
-/**
- * A journal line back to the row it stands for, by JavaScript's JSON rules —
- * the ones the body was validated by. Throws if the line is not a visit.
- */
-export function parseVisitLine(line: string): VisitRow {
-  const record = JSON.parse(line) as {
-    t?: unknown;
-    h?: unknown;
-    p?: unknown;
-    b?: Record<string, unknown>;
-    c?: unknown;
-  };
-  const body = record.b;
-  const userId = body?.user_id;
-  const pageUrl = body?.page_url;
-  if (typeof record.c !== "number" || typeof record.t !== "number" || typeof userId !== "string") {
-    throw new Error("not a visit record");
-  }
-  if (typeof pageUrl !== "string") throw new Error("not a visit record");
-  return {
-    visitCount: record.c,
-    tsMs: record.t,
-    userId,
-    pageUrl,
-    // API.md: when absent (or null), the request's User-Agent header and the client address are recorded.
-    userAgent: text(body?.user_agent) ?? text(record.h),
-    ipAddress: text(body?.ip_address) ?? text(record.p),
-    referrer: text(body?.referrer),
-  };
-}
-
-/** Lone UTF-16 surrogates (JSON.parse accepts "\ud800"; UTF-8 text cannot hold one). */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-const wellFormed = (s: string | null) => (s === null ? null : s.replace(LONE_SURROGATE, "\ufffd"));
-
-/**
- * A journal segment rewritten by JavaScript's JSON rules, for the lines
- * DuckDB's reader refuses: each line becomes the row it stands for, lone
- * surrogates become U+FFFD (as the Appender did), and lines that are not
- * visits — the torn tail of a crash — are dropped and counted.
- */
-export function cleanJournal(text: string): { lines: string; dropped: number } {
-  const out: string[] = [];
-  let dropped = 0;
-  for (const line of text.split("\n")) {
-    if (line.trim() === "") continue;
-    let row: VisitRow;
-    try {
-      row = parseVisitLine(line);
-    } catch {
-      dropped++;
-      continue;
-    }
-    const b = {
-      user_id: wellFormed(row.userId),
-      page_url: wellFormed(row.pageUrl),
-      user_agent: wellFormed(row.userAgent),
-      ip_address: wellFormed(row.ipAddress),
-      referrer: wellFormed(row.referrer),
-    };
-    out.push(`${JSON.stringify({ t: row.tsMs, h: null, p: null, b, c: row.visitCount })}\n`);
-  }
-  return { lines: out.join(""), dropped };
 }
