@@ -115,13 +115,14 @@ export class Responder {
     }
     if (headers) for (const [name, value] of headers) res.writeHeader(name, value);
     const close = closeConnection || this.draining;
-    // uWS closes the socket on its own flag; the header tells the client why.
-    if (close) res.writeHeader("Connection", "close");
     if (ex.head) {
-      // uWS 20.30 aborts the process if endWithoutBody gets arguments: state the length ourselves.
+      // uWS 20.30 cannot close after endWithoutBody (any argument leaves the response unsent, which
+      // aborts the process): the header alone asks the client to close. The length is the GET's.
+      if (close) res.writeHeader("Connection", "close");
       res.writeHeader("Content-Length", String(Buffer.byteLength(body)));
       res.endWithoutBody();
     } else {
+      // Closing, uWS writes `Connection: close` itself: writing it too would send it twice.
       res.end(body, close);
     }
   }

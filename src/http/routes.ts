@@ -45,7 +45,9 @@ export function allowedMethods(assets: ReadonlyMap<string, StaticAsset>): Map<st
     ["/health", "GET, HEAD"],
     ["/openapi.json", "GET, HEAD"],
     ["/ready", "GET, HEAD"],
-    ["/metrics", "GET"],
+    ["/metrics", "GET, HEAD"],
+    // A WebSocket (registered by live/live-feed.ts): only a GET can upgrade.
+    ["/live", "GET"],
   ]);
   for (const path of assets.keys()) allow.set(path, "GET, HEAD");
   return allow;
@@ -111,8 +113,8 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps): void {
   probe("/ready", () => readReadiness(deps.counters), "ready");
 
   // /metrics: the shared counters, then this process's metrics from prom-client (asynchronous).
-  app.get("/metrics", (res, req) => {
-    const ex = exchange(req, R.metrics);
+  const metrics = (res: HttpResponse, req: HttpRequest, head: boolean) => {
+    const ex = exchange(req, R.metrics, head);
     guarded(res, ex, () => {
       res.onAborted(() => {
         ex.aborted = true;
@@ -126,7 +128,9 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps): void {
           }),
       );
     });
-  });
+  };
+  app.get("/metrics", (res, req) => metrics(res, req, false));
+  app.head("/metrics", (res, req) => metrics(res, req, true));
 
   const openApi = (res: HttpResponse, req: HttpRequest, head: boolean) => {
     const ex = exchange(req, R.openApi, head);
@@ -174,8 +178,12 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps): void {
     });
   });
 
-  /** Unknown path: 404. Known path, wrong method: 405 with Allow. `/stats/`: redirect like FastAPI. */
-  const fallback = (res: HttpResponse, req: HttpRequest, ex = exchange(req, R.other)) => {
+  /**
+   * Unknown path: 404. Known path, wrong method: 405 with Allow. `/stats/`: redirect like FastAPI.
+   * A HEAD gets the same answer without its body: a body the client does not expect would be read
+   * as the start of the next response on a keep-alive connection.
+   */
+  const fallback = (res: HttpResponse, req: HttpRequest, ex = exchange(req, R.other, req.getMethod() === "head")) => {
     guarded(res, ex, () => {
       const url = req.getUrl();
       const methods = allow.get(url);

@@ -15,7 +15,7 @@
  * dropped once its backlog passes the backpressure limit (never buffered
  * without bound).
  */
-import type { TemplatedApp, us_socket_context_t, WebSocket } from "uWebSockets.js";
+import type { HttpResponse, TemplatedApp, us_socket_context_t, WebSocket } from "uWebSockets.js";
 import type { StatsReader } from "../counters/stats-reader.js";
 import type { CorsPolicy } from "../http/cors.js";
 
@@ -34,6 +34,12 @@ const WINDOW_SECONDS = 3600;
 export const LIVE_MAX_INBOUND_BYTES = 512;
 /** How often slow subscribers are looked for (a getBufferedAmount call per connection). */
 const SWEEP_MS = 1000;
+
+const TOO_MANY = '{"detail":"Too many live connections on this thread"}';
+const ORIGIN_NOT_ALLOWED = '{"detail":"Origin not allowed"}';
+const UPGRADE_REQUIRED = '{"detail":"/live is a WebSocket: connect with Upgrade: websocket"}';
+const RETRY_AFTER_5: ReadonlyArray<readonly [string, string]> = [["Retry-After", "5"]];
+const UPGRADE_WEBSOCKET: ReadonlyArray<readonly [string, string]> = [["Upgrade", "websocket"]];
 
 export interface LiveLimits {
   /** WebSocket connections one worker thread holds at most; more are refused (503). */
@@ -83,15 +89,11 @@ export function registerLiveFeed(
       const protocol = req.getHeader("sec-websocket-protocol");
       const extensions = req.getHeader("sec-websocket-extensions");
       if (stopped || connections >= limits.maxConnections) {
-        res.writeStatus("503 Service Unavailable").writeHeader("Content-Type", "application/json");
-        res.writeHeader("Retry-After", "5").end('{"detail":"Too many live connections on this thread"}', true);
-        return;
+        return refuse(res, cors, origin, "503 Service Unavailable", TOO_MANY, RETRY_AFTER_5, true);
       }
       // Browsers send Origin on a WebSocket too; the same list as CORS decides (none: not a browser).
       if (origin !== "" && cors.allowOriginFor(origin) === undefined) {
-        res.writeStatus("403 Forbidden").writeHeader("Content-Type", "application/json");
-        res.end('{"detail":"Origin not allowed"}', true);
-        return;
+        return refuse(res, cors, origin, "403 Forbidden", ORIGIN_NOT_ALLOWED, [], true);
       }
       connections++; // counted at upgrade so a burst cannot overshoot the limit
       res.upgrade({}, key, protocol, extensions, context);
@@ -112,9 +114,8 @@ export function registerLiveFeed(
   });
 
   // A plain GET (no Upgrade header) falls through uWS's WebSocket route to here: say what /live is.
-  app.get("/live", (res) => {
-    res.writeStatus("426 Upgrade Required").writeHeader("Content-Type", "application/json");
-    res.writeHeader("Upgrade", "websocket").end('{"detail":"/live is a WebSocket: connect with Upgrade: websocket"}');
+  app.get("/live", (res, req) => {
+    refuse(res, cors, req.getHeader("origin"), "426 Upgrade Required", UPGRADE_REQUIRED, UPGRADE_WEBSOCKET, false);
   });
 
   // Past maxBackpressure uWS drops a subscriber's messages rather than queue them, so its backlog
@@ -153,4 +154,28 @@ export function registerLiveFeed(
       }
     },
   };
+}
+
+/**
+ * A JSON error instead of an upgrade, with the CORS headers every other answer
+ * carries, as http/respond.ts writes them (so a page on an allowed origin can
+ * read why). Closing, uWS writes `Connection: close` itself.
+ */
+function refuse(
+  res: HttpResponse,
+  cors: CorsPolicy,
+  origin: string,
+  status: string,
+  body: string,
+  headers: ReadonlyArray<readonly [string, string]>,
+  close: boolean,
+): void {
+  res.writeStatus(status).writeHeader("Content-Type", "application/json");
+  const allowOrigin = cors.allowOriginFor(origin);
+  if (allowOrigin !== undefined) {
+    res.writeHeader("Access-Control-Allow-Origin", allowOrigin);
+    if (!cors.allowAll) res.writeHeader("Vary", "Origin");
+  }
+  for (const [name, value] of headers) res.writeHeader(name, value);
+  res.end(body, close);
 }
