@@ -6,6 +6,9 @@ import { schemas } from "../generated/validators.js";
 
 const json = (ref: string) => ({ "application/json": { schema: { $ref: `#/components/schemas/${ref}` } } });
 const error = (description: string, ref = "HTTPError") => ({ description, content: json(ref) });
+const page = (summary: string, operationId: string) => ({
+  get: { summary, operationId, responses: { "200": { description: "HTML page", content: { "text/html": {} } } } },
+});
 
 export function buildOpenApi(version: string): Record<string, unknown> {
   const components = schemas.components as { schemas: Record<string, { properties?: Record<string, unknown> }> };
@@ -109,7 +112,24 @@ export function buildOpenApi(version: string): Record<string, unknown> {
           responses: { "200": { description: "JavaScript", content: { "application/javascript": {} } } },
         },
       },
+      "/widget": page("Demo page of the live counter widget", "widgetPage"),
+      "/openapi.json": {
+        get: {
+          summary: "This OpenAPI 3.1 document",
+          operationId: "getOpenApi",
+          responses: { "200": { description: "The document", content: json("OpenAPIDocument") } },
+        },
+      },
+      "/docs": page("Swagger UI for this document (works offline)", "swaggerUi"),
+      "/redoc": page("ReDoc for this document (works offline)", "redoc"),
     },
-    components,
+    components: { ...components, schemas: { ...components.schemas, OpenAPIDocument } },
   };
 }
+
+/** The outline of this document itself (not a typia type: nothing validates it on input). */
+const OpenAPIDocument = {
+  type: "object",
+  required: ["openapi", "info", "paths"],
+  properties: { openapi: { type: "string" }, info: { type: "object" }, paths: { type: "object" } },
+};

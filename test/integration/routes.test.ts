@@ -136,12 +136,16 @@ describe("API documentation", () => {
     const doc = reply.json;
     assert.equal(doc.openapi, "3.1.0");
     assert.deepEqual(Object.keys(doc.paths).sort(), [
+      "/docs",
       "/health",
       "/live",
       "/metrics",
+      "/openapi.json",
       "/ready",
+      "/redoc",
       "/stats",
       "/visit",
+      "/widget",
       "/widget.js",
     ]);
     const visitRequest = doc.components.schemas.VisitRequest;
