@@ -28,6 +28,17 @@ const GET_ROUTES: Array<[path: string, fixedBody: boolean]> = [
 ];
 
 describe("HEAD", () => {
+  test("the routes checked here include every GET route /openapi.json lists (but the WebSocket)", async () => {
+    const doc = (await request(service.url, "/openapi.json")).json as { paths: Record<string, { get?: unknown }> };
+    const documented = Object.keys(doc.paths).filter((path) => doc.paths[path]?.get !== undefined && path !== "/live");
+    const checked = new Set(GET_ROUTES.map(([path]) => path));
+    assert.deepEqual(
+      documented.filter((path) => !checked.has(path)),
+      [],
+      "a new GET route must answer HEAD: add it to GET_ROUTES",
+    );
+  });
+
   test("every GET route answers HEAD with the GET's headers and no body, on one kept-alive connection", async () => {
     const requests: RawRequest[] = GET_ROUTES.flatMap(([path]) => [
       { method: "HEAD", path },
