@@ -6,6 +6,7 @@
  */
 import autocannon from "autocannon";
 import type { RunResult } from "./run-result.js";
+import { SecondBuckets } from "./samples.js";
 import type { Scenario } from "./scenarios.js";
 
 export interface AutocannonRun {
@@ -19,6 +20,8 @@ export interface AutocannonRun {
   durationSeconds?: number;
   /** Called every second with elapsed seconds and the last second's req/s. */
   onTick?: (elapsedSeconds: number, reqPerSec: number) => void;
+  /** Per-second samples (default on; off only to measure what they cost). */
+  samples?: boolean;
 }
 
 export async function runAutocannon(run: AutocannonRun): Promise<RunResult> {
@@ -40,6 +43,7 @@ export async function runAutocannon(run: AutocannonRun): Promise<RunResult> {
   }));
   const started = performance.now();
   let lastResponse = started;
+  const seconds = run.samples === false ? undefined : new SecondBuckets(started, run.pipelining);
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
@@ -53,17 +57,26 @@ export async function runAutocannon(run: AutocannonRun): Promise<RunResult> {
       (error, result) => (error ? reject(error) : resolve(result)),
     );
     // The last answer's time gives the true rate: autocannon's final sample includes idle time.
-    (instance as unknown as NodeJS.EventEmitter).on("response", () => {
+    // Each answer also goes into its second's bucket: the per-second samples.
+    const events = instance as unknown as NodeJS.EventEmitter;
+    events.on("response", (_client: unknown, status: number, _bytes: number, latencyMs: number) => {
       lastResponse = performance.now();
+      seconds?.response(lastResponse, status, latencyMs);
     });
+    // Once per pipelined request (SecondBuckets divides by the pipelining).
+    if (seconds)
+      events.on("reqError", (error: Error) => {
+        seconds.error(performance.now(), error.message === "request timed out");
+      });
     // autocannon's tick carries the responses of the last one-second sample.
-    (instance as unknown as NodeJS.EventEmitter).on("tick", (tick?: { counter: number }) => {
+    events.on("tick", (tick?: { counter: number }) => {
       run.onTick?.((performance.now() - started) / 1000, tick?.counter ?? 0);
     });
   });
   return {
     generator: "autocannon",
-    durationSeconds: result.duration,
+    // Until the last answer: autocannon's own duration runs on to its next one-second tick.
+    durationSeconds: (lastResponse - started) / 1000,
     connections: run.connections,
     requests: result.requests.total,
     // mean over the whole run; p50 and stdev over autocannon's one-second samples.
@@ -84,5 +97,6 @@ export async function runAutocannon(run: AutocannonRun): Promise<RunResult> {
     non2xx: result.non2xx,
     visits2xx: allVisits ? result["2xx"] : visits2xx,
     visitsExact: run.amount !== undefined,
+    ...(seconds ? { samples: seconds.finish(lastResponse) } : {}),
   };
 }

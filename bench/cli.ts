@@ -3,12 +3,11 @@
  * cross-check. Exit 0 pass, 1 a failed check (errors, timeouts, non-2xx, a
  * count mismatch, a ratio below --min-ratio), 2 bad options.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
 import { CommanderError } from "commander";
 import { runBench } from "./bench.js";
 import { BenchUsageError, parseBenchArgs } from "./options.js";
-import { renderMarkdown, renderText } from "./report.js";
+import { writeReports } from "./outputs.js";
+import { renderText } from "./report.js";
 
 let options: ReturnType<typeof parseBenchArgs>;
 try {
@@ -22,16 +21,10 @@ try {
   throw error;
 }
 
-const write = (file: string, text: string) => {
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, text);
-};
-
 try {
   const report = await runBench(options);
   process.stdout.write(renderText(report));
-  if (options.json) write(options.json, `${JSON.stringify(report, null, 2)}\n`);
-  if (options.markdown) write(options.markdown, renderMarkdown(report));
+  writeReports(options, report);
   process.exitCode = report.failures.length === 0 ? 0 : 1;
 } catch (error) {
   process.stderr.write(`bench: ${(error as Error).message}\n`);

@@ -23,6 +23,10 @@ export interface BenchOptions {
   readonly scenarios: readonly ScenarioName[];
   readonly json: string | undefined;
   readonly markdown: string | undefined;
+  /** A self-contained HTML report with charts. */
+  readonly html: string | undefined;
+  /** wrk in one-second slices, for per-second samples (autocannon always takes them); implied by --html. */
+  readonly perSecond: boolean;
   /** Another server to run the same scenarios against: a URL, "baseline" (bare uWS), or a store mode. */
   readonly compare: string | undefined;
   /** Store mode of the traffic-tracker the bench starts. */
@@ -61,6 +65,7 @@ Examples:
   $ npm run bench -- --scenario visit --compare baseline --generator wrk --min-ratio 0.9
   $ npm run bench -- --scenario visit --store batch --compare memory --generator wrk   # cost of the store
   $ npm run bench -- --json bench/results/run.json --markdown bench/results/run.md
+  $ npm run bench -- --scenario visit,spike --threads 1,2 --html bench/results/run.html
 `;
 
 /** "10s", "500ms", "1m", "2" (seconds) → milliseconds. */
@@ -93,6 +98,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     .addOption(new Option("-s, --scenario <names>", "comma-separated scenarios").default(SCENARIOS.join(",")))
     .addOption(new Option("--json <file>", "write the report as JSON"))
     .addOption(new Option("--markdown <file>", "write the report as Markdown"))
+    .addOption(new Option("--html <file>", "write the report as one self-contained HTML page with charts"))
+    .addOption(
+      new Option(
+        "--per-second",
+        "with wrk: run it in one-second slices to record per-second samples (implied by --html; autocannon always records them)",
+      ),
+    )
     .addOption(
       new Option(
         "--store <mode>",
@@ -188,6 +200,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     scenarios: Object.freeze(scenarios as ScenarioName[]),
     json: o.json,
     markdown: o.markdown,
+    html: o.html,
+    perSecond: o.perSecond !== undefined || o.html !== undefined,
     compare: o.compare,
     store: storeMode(String(o.store), "--store"),
     rounds: positiveInt(String(o.rounds), "--rounds", 50),

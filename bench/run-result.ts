@@ -1,4 +1,5 @@
 /** @module One measured run, whichever generator produced it. */
+import type { Sample } from "./samples.js";
 
 export interface RunResult {
   readonly generator: "autocannon" | "wrk";
@@ -21,4 +22,6 @@ export interface RunResult {
   readonly visits2xx: number;
   /** wrk cannot wait for in-flight requests at the end: its visit count is a lower bound. */
   readonly visitsExact: boolean;
+  /** Per-second samples (autocannon always; wrk when run in one-second slices). They add up to `requests`. */
+  readonly samples?: readonly Sample[];
 }

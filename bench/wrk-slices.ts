@@ -1,0 +1,194 @@
+/**
+ * @module wrk in one-second slices, for per-second samples. wrk's Lua hooks
+ * cannot see a response's latency (and a `response` hook makes wrk buffer
+ * every header), so each second is its own wrk run; its `done` hook prints
+ * the totals and a grid of latency percentiles, which merge into the run's
+ * percentiles weighted by each slice's responses (wrk 4.1 gives Lua no access
+ * to its histogram buckets). The price: a reconnect and a process start per
+ * second, and up to one unanswered request per connection at each slice's stop.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import type { RunResult } from "./run-result.js";
+import type { Sample } from "./samples.js";
+import { type Scenario, wrkScript } from "./scenarios.js";
+
+const run = promisify(execFile);
+
+const MARK = "@bench-slice ";
+
+/** Percentiles each slice reports: every 0.5 up to 99, then finer toward the tail. */
+export const QUANTILE_GRID: readonly number[] = [
+  ...Array.from({ length: 198 }, (_, i) => (i + 1) / 2),
+  ...Array.from({ length: 9 }, (_, i) => 99 + (i + 1) / 10),
+  ...Array.from({ length: 9 }, (_, i) => Math.round((99.9 + (i + 1) / 100) * 100) / 100),
+  100,
+];
+
+/** Printed once by wrk at the end: totals, errors, latency percentiles in µs. */
+export const SLICE_DONE_HOOK = `
+local grid = { ${QUANTILE_GRID.join(", ")} }
+done = function(summary, latency, requests)
+  local e = summary.errors
+  local q = {}
+  if summary.requests > 0 then
+    for _, p in ipairs(grid) do q[#q + 1] = p .. ":" .. latency:percentile(p) end
+  end
+  io.write(string.format('${MARK}{"requests":%d,"duration_us":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,"max_us":%d,"q":"%s"}\\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout, latency.max, table.concat(q, ",")))
+end
+`;
+
+export interface Slice {
+  readonly requests: number;
+  readonly durationMicros: number;
+  readonly connectErrors: number;
+  readonly readErrors: number;
+  readonly writeErrors: number;
+  /** wrk's "Non-2xx or 3xx responses". */
+  readonly status: number;
+  readonly timeouts: number;
+  readonly maxMicros: number;
+  /** [percentile, latency in µs], ascending. */
+  readonly quantiles: ReadonlyArray<readonly [number, number]>;
+}
+
+/** The `done` hook's line in wrk's output. */
+export function parseSlice(output: string): Slice {
+  const line = output.split("\n").find((l) => l.startsWith(MARK));
+  if (!line) throw new Error(`wrk printed no slice summary: ${output.slice(0, 300)}`);
+  const raw = JSON.parse(line.slice(MARK.length)) as {
+    requests: number;
+    duration_us: number;
+    connect: number;
+    read: number;
+    write: number;
+    status: number;
+    timeout: number;
+    max_us: number;
+    q: string;
+  };
+  const quantiles = (raw.q ? raw.q.split(",") : []).map((pair) => {
+    const [p, us] = pair.split(":");
+    return [Number(p), Number(us)] as const;
+  });
+  return {
+    requests: raw.requests,
+    durationMicros: raw.duration_us,
+    connectErrors: raw.connect,
+    readErrors: raw.read,
+    writeErrors: raw.write,
+    status: raw.status,
+    timeouts: raw.timeout,
+    maxMicros: raw.max_us,
+    quantiles,
+  };
+}
+
+const errorsOf = (s: Slice) => s.connectErrors + s.readErrors + s.writeErrors + s.timeouts;
+
+/** A slice's own percentile (on its grid), in µs. */
+export function sliceQuantile(s: Slice, p: number): number {
+  return s.quantiles.find(([q]) => q >= p)?.[1] ?? Number.NaN;
+}
+
+/**
+ * The p-th percentile of all slices together, in µs: the least latency at
+ * which the slices' responses at or below it (each slice's share read off
+ * its grid) reach p % of all. Exact to the grid's step in rank.
+ */
+export function mergedQuantile(slices: readonly Slice[], p: number): number {
+  const total = slices.reduce((n, s) => n + (s.quantiles.length > 0 ? s.requests : 0), 0);
+  if (total === 0) return Number.NaN;
+  const below = (us: number) =>
+    slices.reduce((n, s) => {
+      let share = 0;
+      for (const [q, v] of s.quantiles) if (v <= us) share = q;
+      return n + (s.requests * share) / 100;
+    }, 0);
+  const candidates = [...new Set(slices.flatMap((s) => s.quantiles.map(([, v]) => v)))].sort((a, b) => a - b);
+  return candidates.find((us) => below(us) >= (p / 100) * total - 1e-9) ?? Number.NaN;
+}
+
+/** The run's result from its slices; `startsMs` are each slice's start since the run began, `wallMs` its length. */
+export function combineSlices(
+  slices: readonly Slice[],
+  startsMs: readonly number[],
+  wallMs: number,
+  connections: number,
+  visitShare: number,
+): RunResult {
+  const ms = (us: number) => us / 1000;
+  const samples: Sample[] = slices.map((s, i) => ({
+    t: (startsMs[i] ?? 0) / 1000,
+    seconds: s.durationMicros / 1e6,
+    requests: s.requests,
+    non2xx: s.status,
+    errors: errorsOf(s),
+    timeouts: s.timeouts,
+    p50: ms(sliceQuantile(s, 50)),
+    p99: ms(sliceQuantile(s, 99)),
+  }));
+  const requests = slices.reduce((n, s) => n + s.requests, 0);
+  const non2xx = slices.reduce((n, s) => n + s.status, 0);
+  const rates = samples.map((s) => s.requests / s.seconds).sort((a, b) => a - b);
+  const meanRate = rates.reduce((a, b) => a + b, 0) / Math.max(rates.length, 1);
+  const twoXx = requests - non2xx;
+  return {
+    generator: "wrk",
+    durationSeconds: wallMs / 1000,
+    connections,
+    requests,
+    // Over the wall time, gaps between slices included: what the generator delivered.
+    reqPerSec: {
+      mean: requests / Math.max(wallMs / 1000, 0.001),
+      p50: rates[rates.length >> 1] ?? 0,
+      stdev: Math.sqrt(rates.reduce((v, r) => v + (r - meanRate) ** 2, 0) / Math.max(rates.length, 1)),
+    },
+    latency: {
+      p50: ms(mergedQuantile(slices, 50)),
+      p90: ms(mergedQuantile(slices, 90)),
+      p99: ms(mergedQuantile(slices, 99)),
+      p99_9: ms(mergedQuantile(slices, 99.9)),
+      max: ms(Math.max(0, ...slices.map((s) => s.maxMicros))),
+    },
+    errors: slices.reduce((n, s) => n + errorsOf(s), 0),
+    timeouts: slices.reduce((n, s) => n + s.timeouts, 0),
+    non2xx,
+    visits2xx: visitShare === 1 ? twoXx : Math.floor(twoXx * visitShare),
+    visitsExact: false,
+    samples,
+  };
+}
+
+/** `seconds` one-second wrk runs back to back. */
+export async function runWrkSliced(
+  url: string,
+  scenario: Scenario,
+  connections: number,
+  seconds: number,
+  timeoutSeconds: number,
+): Promise<RunResult> {
+  const dir = mkdtempSync(join(tmpdir(), "bench-wrk-"));
+  try {
+    const script = join(dir, `${scenario.name}.lua`);
+    writeFileSync(script, wrkScript(scenario) + SLICE_DONE_HOOK);
+    const args = ["-t1", `-c${connections}`, "-d1s", "--timeout", `${timeoutSeconds}s`, "-s", script, url];
+    const slices: Slice[] = [];
+    const starts: number[] = [];
+    const started = performance.now();
+    for (let i = 0; i < Math.max(1, Math.round(seconds)); i++) {
+      starts.push(performance.now() - started);
+      const { stdout } = await run("wrk", args, { maxBuffer: 64 << 20 });
+      slices.push(parseSlice(stdout));
+    }
+    const wallMs = performance.now() - started;
+    const visits = scenario.requests.filter((r) => r.isVisit).length;
+    return combineSlices(slices, starts, wallMs, connections, visits / scenario.requests.length);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,142 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { readEnvironment } from "../../bench/environment.js";
+import {
+  chartsOf,
+  compareCharts,
+  groupedBars,
+  sweepCharts,
+  sweeps,
+  timelineCharts,
+} from "../../bench/html/chart-data.js";
+import { type BenchReport, compare, crossCheck, type ScenarioRun } from "../../bench/report.js";
+import type { RunResult } from "../../bench/run-result.js";
+import type { Sample } from "../../bench/samples.js";
+
+const sample = (t: number, requests: number, seconds = 1): Sample => ({
+  t,
+  seconds,
+  requests,
+  non2xx: 0,
+  errors: 0,
+  timeouts: 0,
+  p50: 1 + t,
+  p99: 5 + t,
+});
+
+function run(scenario: ScenarioRun["scenario"], target: string, threads: number, rps: number, round = 1): ScenarioRun {
+  const samples = [sample(0, rps), sample(1, rps), sample(2, rps / 2, 0.5)];
+  const requests = samples.reduce((n, s) => n + s.requests, 0);
+  const result: RunResult = {
+    generator: "autocannon",
+    durationSeconds: 2.5,
+    connections: 16,
+    requests,
+    reqPerSec: { mean: rps, p50: rps, stdev: 0 },
+    latency: { p50: 1, p90: 2, p99: 3, p99_9: 4, max: 5 },
+    errors: round === 2 ? 3 : 0,
+    timeouts: round === 2 ? 1 : 0,
+    non2xx: 0,
+    visits2xx: requests,
+    visitsExact: true,
+    samples,
+  };
+  return {
+    scenario,
+    description: "d",
+    target,
+    threads,
+    round,
+    result,
+    crossCheck: crossCheck(result, requests, 16),
+    serverCpuMicrosPerRequest: 1e6 / rps,
+  };
+}
+
+const reportOf = (runs: ScenarioRun[], labels?: [string, string]): BenchReport => ({
+  environment: readEnvironment(),
+  settings: {},
+  targets: {},
+  runs,
+  comparisons: labels ? compare(runs, ...labels) : [],
+  warnings: [],
+  failures: [],
+});
+
+describe("HTML report chart data", () => {
+  test("one timeline per scenario, one point per sample, req/s from each sample's own length", () => {
+    const report = reportOf([run("visit", "tt", 1, 1000), run("spike", "tt", 1, 800)]);
+    const charts = timelineCharts(report);
+    assert.deepEqual(
+      charts.map((c) => c.scenario),
+      ["visit", "spike"],
+    );
+    const [visit, spike] = charts;
+    assert.deepEqual(visit?.xs, [1, 2, 3]);
+    assert.deepEqual(visit?.series[0]?.values, [1000, 1000, 1000], "500 answers in half a second is 1,000 req/s");
+    assert.deepEqual(visit?.series[2]?.values, [5, 6, 7]);
+    assert.equal(visit?.markers, undefined);
+    assert.deepEqual(spike?.markers, [{ x: 0, label: "the sale opens: 16 connections at once" }]);
+  });
+
+  test("grouped bars: series j of k sits at its own offset, null elsewhere", () => {
+    const g = groupedBars(2, [
+      { label: "A", values: [10, 20], axis: "y", color: 0 },
+      { label: "B", values: [11, 21], axis: "y", color: 1 },
+    ]);
+    assert.deepEqual(g.xs, [0.8, 1.2, 1.8, 2.2]);
+    assert.deepEqual(g.series[0]?.values, [10, null, 20, null]);
+    assert.deepEqual(g.series[1]?.values, [null, 11, null, 21]);
+  });
+
+  test("a thread sweep has the measured line and the ideal linear one from the fewest threads", () => {
+    const runs = [run("visit", "tt", 1, 1000), run("visit", "tt", 2, 1500), run("visit", "tt", 4, 2000)];
+    const [sweep] = sweeps(runs);
+    assert.equal(sweep?.dimension, "threads");
+    const [chart] = sweepCharts(sweeps(runs));
+    assert.deepEqual(chart?.xs, [1, 2, 4]);
+    assert.deepEqual(chart?.series[0]?.values, [1000, 1500, 2000]);
+    assert.deepEqual(chart?.series[1]?.values, [1000, 2000, 4000]);
+    assert.equal(chart?.xLabel, "threads");
+    // The same shape takes another dimension: instances, once cluster mode records them.
+    const [byInstances] = sweepCharts(sweeps(runs, "instances", (r) => r.threads * 2));
+    assert.deepEqual(byInstances?.xs, [2, 4, 8]);
+    assert.equal(byInstances?.xLabel, "instances");
+    assert.deepEqual(sweeps([run("visit", "tt", 1, 1000)]), [], "one count is no sweep");
+  });
+
+  test("A/B rounds as paired bars, with the median ratio", () => {
+    const runs = [
+      run("visit", "A", 1, 900, 1),
+      run("visit", "B", 1, 1000, 1),
+      run("visit", "A", 1, 500, 2),
+      run("visit", "B", 1, 1000, 2),
+      run("visit", "A", 1, 950, 3),
+      run("visit", "B", 1, 1000, 3),
+    ].map((r, i) => ({ ...r, round: Math.floor(i / 2) + 1 }));
+    const [chart] = compareCharts(reportOf(runs, ["A", "B"]));
+    assert.deepEqual(chart?.categories, ["round 1", "round 2", "round 3"]);
+    assert.deepEqual(chart?.series[0]?.values, [900, null, 500, null, 950, null]);
+    assert.deepEqual(chart?.series[1]?.values, [null, 1000, null, 1000, null, 1000]);
+    assert.match(chart?.note ?? "", /median of rounds 0\.900 \(rounds 0\.900, 0\.500, 0\.950\)/);
+  });
+
+  test("the page's charts: timelines, sweep, CPU and errors per run", () => {
+    const runs = [run("visit", "tt", 1, 1000, 1), run("visit", "tt", 2, 1500, 2)];
+    const charts = chartsOf(reportOf(runs));
+    assert.deepEqual(
+      charts.map((c) => c.kind),
+      ["timeline", "sweep", "cpu", "errors"],
+    );
+    const errors = charts.at(-1);
+    assert.deepEqual(
+      errors?.series[0]?.values.filter((v) => v !== null),
+      [0, 3],
+    );
+    assert.deepEqual(
+      errors?.series[1]?.values.filter((v) => v !== null),
+      [0, 1],
+    );
+    assert.equal(errors?.note, "3 in all");
+  });
+});
