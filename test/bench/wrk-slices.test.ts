@@ -1,13 +1,17 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { scenario } from "../../bench/scenarios.js";
+import { totalVisits } from "../../bench/targets.js";
 import {
   combineSlices,
   mergedQuantile,
   parseSlice,
   QUANTILE_GRID,
+  runWrkSliced,
   type Slice,
   sliceQuantile,
 } from "../../bench/wrk-slices.js";
+import { startTestService } from "../helpers/service.js";
 
 /** A slice whose latencies are `values` µs (its grid read off them as wrk would). */
 function sliceOf(values: number[], over: Partial<Slice> = {}): Slice {
@@ -106,5 +110,31 @@ describe("wrk in one-second slices", () => {
       const step = p < 99 ? 0.005 : p < 99.9 ? 0.001 : 0.0001;
       assert.ok(Math.abs(rank - p / 100) <= step + 1 / all.length, `p${p}: merged ${merged} µs sits at rank ${rank}`);
     }
+  });
+
+  test("a real wrk run in slices: one sample per slice, adding up to wrk's count, which the server's bounds", {
+    timeout: 60_000,
+  }, async (t) => {
+    const service = await startTestService(t, { nWorkers: 1 });
+    const connections = 4;
+    const before = await totalVisits(service.url);
+    const r = await runWrkSliced(service.url, scenario("visit"), connections, 2, 10);
+    assert.equal(r.samples?.length, 2);
+    assert.equal(
+      r.samples?.reduce((n, s) => n + s.requests, 0),
+      r.requests,
+    );
+    assert.ok(r.requests > 0, "wrk sent load");
+    assert.equal(r.errors + r.non2xx, 0);
+    for (const s of r.samples ?? []) assert.ok(s.p50 > 0 && s.p99 >= s.p50, `latency per slice: ${s.p50}, ${s.p99}`);
+    // Each slice stops on a timer with up to one request per connection unanswered to wrk.
+    const deadline = Date.now() + 10_000;
+    let grew = (await totalVisits(service.url)) - before;
+    for (let last = -1; grew !== last; grew = (await totalVisits(service.url)) - before) {
+      assert.ok(Date.now() < deadline, "total_visits did not settle within 10 s");
+      last = grew;
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    assert.ok(grew >= r.visits2xx && grew - r.visits2xx <= connections * 2, `server ${grew}, wrk ${r.visits2xx}`);
   });
 });
