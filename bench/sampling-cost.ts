@@ -37,16 +37,22 @@ interface Measured {
   gapShare: number;
 }
 
-async function measure(load: () => Promise<RunResult>, clock: "wall" | "generator"): Promise<Measured> {
+/**
+ * Rates over each generator's own load span: wrk's runtime; the slices' span
+ * from the first start to the last end (the gaps between slices included);
+ * autocannon's start to its last answer. The process start of wrk is left
+ * out of both wrk figures alike.
+ */
+async function measure(load: () => Promise<RunResult>): Promise<Measured> {
   const cpu0 = cpuMicros();
-  const t0 = performance.now();
   const r = await load();
-  const wall = (performance.now() - t0) / 1000;
   const cpu = cpuMicros() - cpu0;
-  const busy = r.samples && r.generator === "wrk" ? r.samples.reduce((n, x) => n + x.seconds, 0) : wall;
-  // autocannon idles up to a second after its last answer: its own clock stops at that answer.
-  const seconds = clock === "wall" ? wall : r.durationSeconds;
-  return { rate: r.requests / seconds, cpuPerRequest: cpu / r.requests, gapShare: Math.max(0, 1 - busy / wall) };
+  const busy = r.samples && r.generator === "wrk" ? r.samples.reduce((n, x) => n + x.seconds, 0) : r.durationSeconds;
+  return {
+    rate: r.requests / r.durationSeconds,
+    cpuPerRequest: cpu / r.requests,
+    gapShare: Math.max(0, 1 - busy / r.durationSeconds),
+  };
 }
 
 try {
@@ -55,13 +61,13 @@ try {
   const pairs: Array<[string, () => Promise<Measured>, () => Promise<Measured>]> = [
     [
       "wrk",
-      () => measure(() => runWrk(target.url, s, connections, seconds, 10), "wall"),
-      () => measure(() => runWrkSliced(target.url, s, connections, seconds, 10), "wall"),
+      () => measure(() => runWrk(target.url, s, connections, seconds, 10)),
+      () => measure(() => runWrkSliced(target.url, s, connections, seconds, 10)),
     ],
     [
       "autocannon",
-      () => measure(() => runAutocannon({ ...base, durationSeconds: seconds, samples: false }), "generator"),
-      () => measure(() => runAutocannon({ ...base, durationSeconds: seconds }), "generator"),
+      () => measure(() => runAutocannon({ ...base, durationSeconds: seconds, samples: false })),
+      () => measure(() => runAutocannon({ ...base, durationSeconds: seconds })),
     ],
   ];
   const out: Record<string, { rate: number[]; cpu: number[]; gap: number[] }> = {};

@@ -20,12 +20,15 @@ const run = promisify(execFile);
 
 const MARK = "@bench-slice ";
 
-/** Percentiles each slice reports: every 0.5 up to 99, then finer toward the tail. */
+/**
+ * Percentiles each slice reports: every 0.5 up to 99, then finer toward the
+ * tail. Not 100: wrk's rank for it is one past the last answer, and it
+ * answers 0 (the maximum is reported apart).
+ */
 export const QUANTILE_GRID: readonly number[] = [
   ...Array.from({ length: 198 }, (_, i) => (i + 1) / 2),
   ...Array.from({ length: 9 }, (_, i) => 99 + (i + 1) / 10),
   ...Array.from({ length: 9 }, (_, i) => Math.round((99.9 + (i + 1) / 100) * 100) / 100),
-  100,
 ];
 
 /** Printed once by wrk at the end: totals, errors, latency percentiles in µs. */
@@ -113,7 +116,7 @@ export function mergedQuantile(slices: readonly Slice[], p: number): number {
   return candidates.find((us) => below(us) >= (p / 100) * total - 1e-9) ?? Number.NaN;
 }
 
-/** The run's result from its slices; `startsMs` are each slice's start since the run began, `wallMs` its length. */
+/** The run's result from its slices; `startsMs` are each slice's start since the first began, `wallMs` the load's span. */
 export function combineSlices(
   slices: readonly Slice[],
   startsMs: readonly number[],
@@ -164,6 +167,20 @@ export function combineSlices(
   };
 }
 
+/**
+ * One bash loop runs the slices back to back, so that no round trip through
+ * this process (and no fork of it) sits between two slices; bash stamps each
+ * slice's start with $EPOCHREALTIME (no extra process).
+ */
+const LOOP = 'for ((i = 0; i < $0; i++)); do echo "@bench-start $EPOCHREALTIME"; wrk "$@" || exit $?; done';
+
+/** The slices in a loop's output, each with its start in ms since the first. */
+export function parseSlices(output: string): { slices: Slice[]; startsMs: number[] } {
+  const parts = output.split("@bench-start ").slice(1);
+  const epochs = parts.map((p) => Number(p.slice(0, p.indexOf("\n"))) * 1000);
+  return { slices: parts.map(parseSlice), startsMs: epochs.map((e) => e - (epochs[0] ?? e)) };
+}
+
 /** `seconds` one-second wrk runs back to back. */
 export async function runWrkSliced(
   url: string,
@@ -176,18 +193,19 @@ export async function runWrkSliced(
   try {
     const script = join(dir, `${scenario.name}.lua`);
     writeFileSync(script, wrkScript(scenario) + SLICE_DONE_HOOK);
+    const count = Math.max(1, Math.round(seconds));
     const args = ["-t1", `-c${connections}`, "-d1s", "--timeout", `${timeoutSeconds}s`, "-s", script, url];
-    const slices: Slice[] = [];
-    const starts: number[] = [];
-    const started = performance.now();
-    for (let i = 0; i < Math.max(1, Math.round(seconds)); i++) {
-      starts.push(performance.now() - started);
-      const { stdout } = await run("wrk", args, { maxBuffer: 64 << 20 });
-      slices.push(parseSlice(stdout));
-    }
-    const wallMs = performance.now() - started;
+    const { stdout } = await run("bash", ["-c", LOOP, String(count), ...args], {
+      maxBuffer: 64 << 20,
+      env: { ...process.env, LC_ALL: "C" }, // $EPOCHREALTIME's decimal point
+    });
+    const { slices, startsMs } = parseSlices(stdout);
+    if (slices.length !== count) throw new Error(`wrk ran ${slices.length} of ${count} slices`);
+    // The load's span: from the first slice's start to the last one's end.
+    const last = slices.length - 1;
+    const spanMs = (startsMs[last] ?? 0) + (slices[last]?.durationMicros ?? 0) / 1000;
     const visits = scenario.requests.filter((r) => r.isVisit).length;
-    return combineSlices(slices, starts, wallMs, connections, visits / scenario.requests.length);
+    return combineSlices(slices, startsMs, spanMs, connections, visits / scenario.requests.length);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -6,6 +6,7 @@ import {
   combineSlices,
   mergedQuantile,
   parseSlice,
+  parseSlices,
   QUANTILE_GRID,
   runWrkSliced,
   type Slice,
@@ -13,10 +14,10 @@ import {
 } from "../../bench/wrk-slices.js";
 import { startTestService } from "../helpers/service.js";
 
-/** A slice whose latencies are `values` µs (its grid read off them as wrk would). */
+/** A slice whose latencies are `values` µs, its grid read off them as wrk does (0 past the last rank). */
 function sliceOf(values: number[], over: Partial<Slice> = {}): Slice {
   const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.max(1, Math.round((p / 100) * sorted.length + 0.5)) - 1] ?? sorted.at(-1) ?? 0;
+  const at = (p: number) => sorted[Math.round((p / 100) * sorted.length + 0.5) - 1] ?? 0;
   return {
     requests: values.length,
     durationMicros: 1_000_000,
@@ -50,6 +51,22 @@ describe("wrk in one-second slices", () => {
     ]);
     assert.equal(sliceQuantile(s, 99), 2450);
     assert.throws(() => parseSlice("Running 1s test\n"), /no slice summary/);
+  });
+
+  test("the loop's output: each slice with its start, in ms since the first", () => {
+    const slice = (n: number) =>
+      `Running 1s test @ http://127.0.0.1:1\n@bench-slice {"requests":${n},"duration_us":1000000,"connect":0,"read":0,"write":0,"status":0,"timeout":0,"max_us":9,"q":"50:5"}\n`;
+    const { slices, startsMs } = parseSlices(
+      `@bench-start 1764662400.250000\n${slice(10)}@bench-start 1764662401.262500\n${slice(20)}`,
+    );
+    assert.deepEqual(
+      slices.map((s) => s.requests),
+      [10, 20],
+    );
+    assert.deepEqual(
+      startsMs.map((ms) => Math.round(ms * 10) / 10),
+      [0, 1012.5],
+    );
   });
 
   test("slices merge into the run's totals, per-second samples and percentiles", () => {
@@ -90,6 +107,7 @@ describe("wrk in one-second slices", () => {
     assert.equal(r.latency.p50, 3.006);
     assert.equal(r.latency.p99, 4.971);
     assert.equal(r.latency.max, 5);
+    assert.ok(!QUANTILE_GRID.includes(100), "wrk answers 0 for the 100th percentile");
   });
 
   test("merged percentiles stay within the grid's step of the exact ones", () => {
@@ -127,6 +145,11 @@ describe("wrk in one-second slices", () => {
     assert.ok(r.requests > 0, "wrk sent load");
     assert.equal(r.errors + r.non2xx, 0);
     for (const s of r.samples ?? []) assert.ok(s.p50 > 0 && s.p99 >= s.p50, `latency per slice: ${s.p50}, ${s.p99}`);
+    const { p50, p90, p99, p99_9, max } = r.latency;
+    assert.ok(
+      p50 > 0 && p50 <= p90 && p90 <= p99 && p99 <= p99_9 && p99_9 <= max,
+      `run latency ${JSON.stringify(r.latency)}`,
+    );
     // Each slice stops on a timer with up to one request per connection unanswered to wrk.
     const deadline = Date.now() + 10_000;
     let grew = (await totalVisits(service.url)) - before;
