@@ -19,6 +19,16 @@ describe("bench options", () => {
     assert.deepEqual(o.serverArgs, []);
   });
 
+  test("--html asks for per-second samples; --per-second alone does too", () => {
+    const plain = parseBenchArgs([]);
+    assert.equal(plain.html, undefined);
+    assert.equal(plain.perSecond, false, "wrk runs once unless asked");
+    const html = parseBenchArgs(["--html", "out/report.html"]);
+    assert.equal(html.html, "out/report.html");
+    assert.equal(html.perSecond, true);
+    assert.equal(parseBenchArgs(["--per-second", "--json", "r.json"]).perSecond, true);
+  });
+
   test("--server-args reach every traffic-tracker the bench starts, split on spaces", () => {
     const o = parseBenchArgs(["--server-args", " --journal-defer-mib  0 --trust-proxy"]);
     assert.deepEqual(o.serverArgs, ["--journal-defer-mib", "0", "--trust-proxy"]);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { percentileOf, SecondBuckets } from "../../bench/samples.js";
+import { cellLatency, latencyCell, percentileOf, SecondBuckets } from "../../bench/samples.js";
 
 describe("per-second samples", () => {
   test("nearest-rank percentiles", () => {
@@ -10,6 +10,25 @@ describe("per-second samples", () => {
     assert.equal(percentileOf(xs, 100), 100);
     assert.equal(percentileOf([7], 1), 7);
     assert.ok(Number.isNaN(percentileOf([], 50)));
+  });
+
+  test("latency cells: 10 µs below 10 ms, 0.1 ms to 100 ms, 1 ms beyond, each reported by its lower edge", () => {
+    const cases: Array<[number, number]> = [
+      [0, 0],
+      [0.004, 0],
+      [0.5, 0.5],
+      [9.99, 9.99],
+      [10, 10],
+      [42.37, 42.3],
+      [99.95, 99.9],
+      [100, 100],
+      [2345.6, 2345],
+      [9999.9, 9999],
+    ];
+    for (const [ms, edge] of cases) assert.ok(Math.abs(cellLatency(latencyCell(ms)) - edge) < 1e-9, `${ms} ms`);
+    assert.equal(latencyCell(60_000), latencyCell(10_000), "anything from 10 s on shares the last cell");
+    for (let ms = 0; ms < 200; ms += 0.37)
+      assert.ok(latencyCell(ms + 0.37) >= latencyCell(ms), "cells rise with latency");
   });
 
   test("responses land in the second they arrive in, and the samples add up to every response", () => {
