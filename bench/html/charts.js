@@ -74,6 +74,7 @@
       { label: spec.xLabel, value: (_u, v) => (categories ? (categories[Math.round(v) - 1] ?? "") : number(v)) },
       ...spec.series.map((s) => ({
         label: s.label,
+        show: !s.hidden,
         scale: s.axis,
         stroke: color(s.color),
         width: s.style === "bars" ? 1 : 2,

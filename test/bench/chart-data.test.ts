@@ -77,6 +77,16 @@ describe("HTML report chart data", () => {
     assert.deepEqual(visit?.series[2]?.values, [5, 6, 7]);
     assert.equal(visit?.markers, undefined);
     assert.deepEqual(spike?.markers, [{ x: 0, label: "the sale opens: 16 connections at once" }]);
+    assert.ok(
+      visit?.series.every((s) => !s.hidden),
+      "one run: every series drawn",
+    );
+    const many = timelineCharts(reportOf([1, 2, 3].map((round) => run("visit", "tt", 1, 1000, round))))[0];
+    assert.deepEqual(
+      many?.series.filter((s) => s.hidden).map((s) => s.label.slice(0, 3)),
+      ["p50", "p50", "p50"],
+      "three runs: p50 waits for a click",
+    );
   });
 
   test("grouped bars: series j of k sits at its own offset, null elsewhere", () => {
