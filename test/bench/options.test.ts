@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
 import { BenchUsageError, compareStore, defaultThreads, parseBenchArgs, parseDuration } from "../../bench/options.js";
 import { scenario, wrkScript } from "../../bench/scenarios.js";
+import { describe, test } from "../helpers/node-test.js";
 
 describe("bench options", () => {
   test("defaults: 64 connections, 10 s, pipelining 1, every scenario, autocannon", () => {

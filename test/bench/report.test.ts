@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
 import { readEnvironment } from "../../bench/environment.js";
 import {
   type BenchReport,
@@ -14,6 +13,7 @@ import {
 } from "../../bench/report.js";
 import type { RunResult } from "../../bench/run-result.js";
 import { parseWrkOutput } from "../../bench/wrk-run.js";
+import { describe, test } from "../helpers/node-test.js";
 
 const result = (over: Partial<RunResult> = {}): RunResult => ({
   generator: "autocannon",

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
 import { runBench } from "../../bench/bench.js";
 import { parseBenchArgs } from "../../bench/options.js";
 import { renderMarkdown } from "../../bench/report.js";
+import { test } from "../helpers/node-test.js";
 
 test("the bench runs end to end, and its cross-check runs and passes for every scenario", {
   timeout: 120_000,

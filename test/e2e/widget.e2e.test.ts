@@ -7,10 +7,10 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { existsSync, mkdirSync } from "node:fs";
 import { Agent, createServer } from "node:http";
-import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { chromium, type Page } from "playwright-core";
 import { visit } from "../helpers/http.js";
+import { describe, test } from "../helpers/node-test.js";
 import { startTestService } from "../helpers/service.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";

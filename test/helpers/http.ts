@@ -114,3 +114,15 @@ export async function resetTolerant<T>(call: () => Promise<T>): Promise<T | "res
     throw error;
   }
 }
+
+/** Whether a new connection to the port is taken (false once every listener on it has closed). */
+export function accepts(port: number, host = "127.0.0.1"): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, host);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}

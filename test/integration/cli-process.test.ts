@@ -3,8 +3,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { connect, createServer } from "node:net";
 import { createInterface } from "node:readline";
-import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { accepts } from "../helpers/http.js";
+import { describe, test } from "../helpers/node-test.js";
+import { until } from "../helpers/wait.js";
 
 const CLI = fileURLToPath(new URL("../../src/cli.ts", import.meta.url));
 
@@ -73,14 +75,17 @@ describe("the traffic-tracker command", () => {
     await once(socket, "connect");
     let reply = "";
     socket.on("data", (c) => (reply += c));
+    // A GET in the same write: once it is answered, the server has the visit's start behind it.
     socket.write(
-      `POST /visit HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+      `GET /ready HTTP/1.1\r\nHost: x\r\n\r\nPOST /visit HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
     );
-    socket.write(body.slice(0, 10));
-    await new Promise((r) => setTimeout(r, 100));
+    await until("the answer to the GET", () => reply.endsWith("}"), { detail: () => reply });
+    assert.match(reply, /^HTTP\/1\.1 200 OK/);
+    reply = "";
     const signalled = performance.now();
     child.kill("SIGTERM");
-    await new Promise((r) => setTimeout(r, 200));
+    // The workers close their listen sockets when told to drain: refused connections show they have been told.
+    await until("the workers to start draining", async () => !(await accepts(port)));
     socket.write(body.slice(10));
     await once(socket, "close");
     assert.match(reply, /^HTTP\/1\.1 200 OK/);
@@ -113,6 +118,9 @@ describe("access logs", () => {
     ] as const) {
       const child = run(["--host", "127.0.0.1", "--port", "0", "-n", "1", ...args]);
       const done = output(child);
+      let seen = "";
+      child.stdout?.on("data", (c) => (seen += c));
+      const stdoutSoFar = () => seen;
       const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
       let port = 0;
       for await (const line of lines) {
@@ -127,7 +135,12 @@ describe("access logs", () => {
       });
       await fetch(`${base}/stats?timeframe_hours=x`);
       await fetch(`${base}/nope`);
-      await new Promise((r) => setTimeout(r, 200));
+      const logged = () =>
+        stdoutSoFar()
+          .split("\n")
+          .filter((l) => l.includes('"msg":"request"')).length;
+      // Worker threads' lines reach the process's stdout through the main thread: wait for them.
+      if (expected > 0) await until("the access log lines", () => logged() >= expected, { detail: stdoutSoFar });
       child.kill("SIGTERM");
       const { code, stdout } = await done;
       assert.equal(code, 0);

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { Agent } from "node:http";
-import { after, describe, test } from "node:test";
 import { request, resetTolerant, visit } from "../helpers/http.js";
+import { after, describe, test } from "../helpers/node-test.js";
 import { startTestService } from "../helpers/service.js";
+import { Deadline, until } from "../helpers/wait.js";
 
 describe("counting under concurrency", async () => {
   const service = await startTestService({ after }, { nWorkers: 2 });
@@ -53,7 +54,9 @@ describe("supervision", async () => {
       done = true;
     });
     let resets = 0;
+    const deadline = new Deadline("the replacement worker");
     while (!done) {
+      deadline.check(() => `${accepted} visits during`);
       const health = await resetTolerant(() => request(service.url, "/health"));
       if (health !== "reset") seen.push(health.status);
       const reply = await resetTolerant(() => visit(service.url));
@@ -91,7 +94,9 @@ describe("reload (what --dev does on a change)", async () => {
     });
     let during = 0;
     let resets = 0;
+    const deadline = new Deadline("the reload");
     while (!reloaded) {
+      deadline.check(() => `${during} visits during`);
       const reply = await resetTolerant(() => visit(service.url));
       if (reply === "reset") {
         resets++;
@@ -104,9 +109,10 @@ describe("reload (what --dev does on a change)", async () => {
     await reload;
     // The old workers were told to drain; until they have closed their listen sockets, a new
     // connection can still be queued on one and reset (see resetTolerant). Wait for them to go.
-    const deadline = performance.now() + 15_000;
-    while (service.supervisor.workers > 2 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    assert.equal(service.supervisor.workers, 2, "the old generation exited");
+    await until("the old generation to exit", () => service.supervisor.workers === 2, {
+      timeoutMs: 15_000,
+      detail: () => `${service.supervisor.workers} workers`,
+    });
     const stats = (await request(service.url, "/stats")).json;
     assert.equal(stats.total_visits, 5 + during);
     assert.equal((await visit(service.url)).json.visit_count, 6 + during);
@@ -128,8 +134,9 @@ describe("an exception inside a request handler", async () => {
     assert.equal((await visit(service.url)).status, 200);
     assert.equal((await request(service.url, "/health")).json.workers_alive, 1);
     // The log line travels from the worker thread to the main thread.
-    await new Promise((r) => setTimeout(r, 100));
-    const logged = service.logs.map((l) => JSON.parse(l)).find((e) => e.msg.startsWith("request failed"));
+    const failed = () => service.logs.map((l) => JSON.parse(l)).find((e) => e.msg.startsWith("request failed"));
+    await until("the worker's log line", () => failed() !== undefined);
+    const logged = failed();
     assert.equal(logged?.level, "error");
     assert.match(logged?.error, /handler fault \(test\)/);
   });

@@ -3,11 +3,12 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { Agent } from "node:http";
 import { connect } from "node:net";
-import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { request, visit } from "../helpers/http.js";
+import { describe, test } from "../helpers/node-test.js";
 import { startTestService } from "../helpers/service.js";
+import { Deadline, pause, until } from "../helpers/wait.js";
 
 interface Count {
   type: string;
@@ -24,14 +25,6 @@ async function subscribe(base: string, origin?: string): Promise<{ ws: WebSocket
   return { ws, messages };
 }
 
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe("GET /live", () => {
   test("200 clients spread over 2 threads all receive the new count after visits", async (t) => {
     const service = await startTestService(t, { nWorkers: 2 });
@@ -39,12 +32,12 @@ describe("GET /live", () => {
     t.after(() => {
       for (const c of clients) c.ws.terminate();
     });
-    await until(() => clients.every((c) => c.messages.length >= 1));
+    await until("every client's first count", () => clients.every((c) => c.messages.length >= 1));
     assert.ok(clients.every((c) => c.messages[0]?.total_visits === 0 && c.messages[0]?.type === "count"));
     const agent = new Agent({ keepAlive: true, maxSockets: 16 });
     t.after(() => agent.destroy());
     await Promise.all(Array.from({ length: 50 }, () => visit(service.url, undefined, agent)));
-    await until(() => clients.every((c) => c.messages.at(-1)?.total_visits === 50));
+    await until("every client to see 50 visits", () => clients.every((c) => c.messages.at(-1)?.total_visits === 50));
     assert.ok(clients.every((c) => c.messages.at(-1)?.recent_visits === 50));
     // One update per change, not one per visit: at most every 250 ms.
     assert.ok(
@@ -70,11 +63,11 @@ describe("GET /live", () => {
     );
     await once(socket, "data");
     socket.write(Buffer.from("\xff\xff\xff\xff\xff\xff\xff\xffnot a frame at all", "latin1"));
-    await Promise.race([once(socket, "close"), new Promise((r) => setTimeout(r, 1000))]);
-    socket.destroy();
+    socket.on("error", () => {}); // a reset is a close too
+    await until("the server to drop a connection sending garbage", () => socket.closed);
     assert.equal((await visit(service.url)).json.visit_count, 1);
     const again = await subscribe(service.url);
-    await until(() => again.messages.length >= 1);
+    await until("the new client's first count", () => again.messages.length >= 1);
     assert.equal(again.messages[0]?.total_visits, 1);
     again.ws.close();
   });
@@ -91,11 +84,13 @@ describe("GET /live", () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 4 });
     t.after(() => agent.destroy());
     let running = true;
-    // Keep the count moving, so the feed has something to send all along.
+    // Keep the count moving, so the feed has something to send all along (the slow client gives up after 14 s).
+    const deadline = new Deadline("the slow client's verdict", 40_000);
     const traffic = (async () => {
       while (running) {
+        deadline.check();
         await visit(service.url, undefined, agent);
-        await new Promise((r) => setTimeout(r, 50));
+        await pause(50);
       }
     })();
     const [code] = (await once(slow, "exit")) as [number];
@@ -106,7 +101,7 @@ describe("GET /live", () => {
     assert.equal(upgraded, "upgraded");
     assert.match(verdict ?? "", /^closed \d+$/, `the silent client was not dropped: ${said}`);
     const total = (await request(service.url, "/stats")).json.total_visits;
-    await until(() => healthy.messages.at(-1)?.total_visits === total);
+    await until("the reading client to see the last count", () => healthy.messages.at(-1)?.total_visits === total);
     assert.equal(healthy.ws.readyState, WebSocket.OPEN, "a client that reads (and answers pings) keeps its feed");
   });
 
@@ -123,9 +118,19 @@ describe("GET /live", () => {
     assert.equal(response.statusCode, 503);
     a.ws.close();
     await once(a.ws, "close");
-    await new Promise((r) => setTimeout(r, 100));
-    const c = await subscribe(service.url);
-    c.ws.close();
+    // The place is free once the server has handled the close: a new client is then let in.
+    let c: WebSocket | undefined;
+    await until("a new client let in after one left", async () => {
+      const attempt = new WebSocket(`${service.url.replace("http", "ws")}/live`);
+      const status = await Promise.race([
+        once(attempt, "open").then(() => 101),
+        once(attempt, "unexpected-response").then(([, res]) => (res as { statusCode: number }).statusCode),
+      ]);
+      if (status === 101) c = attempt;
+      else assert.equal(status, 503);
+      return status === 101;
+    });
+    c?.close();
   });
 
   test("origins outside the CORS list are refused; listed ones are served", async (t) => {

@@ -2,10 +2,11 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { Agent } from "node:http";
 import { connect } from "node:net";
-import { after, describe, test } from "node:test";
 import { createLogger, prettyLine } from "../../src/log.js";
-import { json, request, visit } from "../helpers/http.js";
+import { accepts, json, request, visit } from "../helpers/http.js";
+import { after, describe, test } from "../helpers/node-test.js";
 import { startTestService } from "../helpers/service.js";
+import { until } from "../helpers/wait.js";
 
 const service = await startTestService({ after });
 
@@ -109,11 +110,12 @@ describe("GET /ready", () => {
     let text = "";
     socket.on("data", (c) => (text += c));
     socket.write("GET /ready HTTP/1.1\r\nHost: x\r\n\r\n");
-    await new Promise((r) => setTimeout(r, 100));
+    await until("the answer while serving", () => text.endsWith("}"), { detail: () => text });
     assert.match(text, /^HTTP\/1\.1 200 OK/);
     text = "";
     const stopped = draining.stop();
-    await new Promise((r) => setTimeout(r, 100));
+    // The worker closes its listen socket when told to drain: refused connections show it has been told.
+    await until("the worker to start draining", async () => !(await accepts(draining.port)));
     socket.write("GET /ready HTTP/1.1\r\nHost: x\r\n\r\n");
     await once(socket, "close");
     assert.match(text, /^HTTP\/1\.1 503 Service Unavailable/);

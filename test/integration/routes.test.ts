@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
 import { rawExchange, request, visit } from "../helpers/http.js";
+import { after, describe, test } from "../helpers/node-test.js";
 import { startTestService } from "../helpers/service.js";
 
 const service = await startTestService({ after });

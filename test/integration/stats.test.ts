@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
+import { relativeSecond } from "../../src/counters/clock.js";
+import { SEAL_LAG_SECONDS } from "../../src/counters/sealer.js";
+import { epochMs, sealedUpTo } from "../../src/counters/shared-counters.js";
 import { request, visit } from "../helpers/http.js";
+import { after, describe, test } from "../helpers/node-test.js";
 import { startTestService } from "../helpers/service.js";
+import { until } from "../helpers/wait.js";
 
 // A shared manual clock: every worker thread and the sealer see the time the test sets.
 const service = await startTestService({ after }, { manualClock: true });
@@ -14,8 +18,14 @@ const stats = async (query = "") => {
   return reply.json;
 };
 
-/** Lets the sealer (every 250 ms of real time) fold the seconds the clock just passed. */
-const sealed = () => new Promise((r) => setTimeout(r, 600));
+/** Waits until the sealer (every 250 ms of real time) has folded every second the clock has made final. */
+const sealed = () => {
+  const c = service.counters;
+  const last = () => relativeSecond(clock.nowMs(), epochMs(c)) - SEAL_LAG_SECONDS;
+  return until("the sealer to fold the seconds the clock passed", () => sealedUpTo(c) >= last(), {
+    detail: () => `sealed up to ${sealedUpTo(c)}, now final: ${last()}`,
+  });
+};
 
 describe("GET /stats", () => {
   test("reports uptime, totals and the window in the documented shape", async () => {

@@ -4,11 +4,11 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSy
 import { Agent, request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, type TestContext, test } from "node:test";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { listSegments, segmentPath } from "../../src/store/journal.js";
 import { STORE_FILE } from "../../src/store/visit-store.js";
 import { listeningPort, runCli } from "../helpers/cli.js";
+import { describe, type TestContext, test } from "../helpers/node-test.js";
 import { storedCounts, tempDataDir } from "../helpers/store.js";
 
 const BASE_ARGS = ["--host", "127.0.0.1", "--port", "0"];

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { Agent } from "node:http";
 import { connect } from "node:net";
-import { describe, test } from "node:test";
 import { request, visit } from "../helpers/http.js";
+import { describe, test } from "../helpers/node-test.js";
 import { startTestService } from "../helpers/service.js";
 import { queryStore, storedCounts, tempDataDir } from "../helpers/store.js";
 

@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { Agent } from "node:http";
 import { connect } from "node:net";
-import { after, describe, test } from "node:test";
 import { json, rawExchange, request, statusesIn, visit } from "../helpers/http.js";
+import { after, describe, test } from "../helpers/node-test.js";
 import { startTestService, type TestService } from "../helpers/service.js";
+import { until } from "../helpers/wait.js";
 
 const service: TestService = await startTestService({ after });
 const total = () => Number(Atomics.load(service.counters.total, 0));
@@ -269,30 +270,35 @@ describe("POST /visit rejects bad input and changes no count", () => {
         const socket = connect(service.port, "127.0.0.1");
         await once(socket, "connect");
         const body = JSON.stringify({ user_id: `piecewise-${k}`, page_url: `/p/${k}`, referrer: "x".repeat(k * 50) });
-        socket.write(
-          `POST /visit HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 20)}`,
-        );
         let text = "";
         socket.on("data", (c: Buffer) => {
           text += c.toString("latin1");
         });
+        // A GET in the same write: its answer shows the server has read the start of the visit behind it.
+        socket.write(
+          `GET /ready HTTP/1.1\r\nHost: x\r\n\r\nPOST /visit HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 20)}`,
+        );
         return { socket, rest: body.slice(20), reply: () => text };
       }),
     );
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const answered = (s: (typeof sockets)[number], n: number) =>
+      until(`answer ${n} on a connection`, () => statusesIn(s.reply()).length >= n && s.reply().endsWith("}"), {
+        detail: s.reply,
+      });
+    for (const s of sockets) await answered(s, 1);
     for (const s of sockets.slice().reverse()) {
       s.socket.write(s.rest);
-      await new Promise((resolve) => setTimeout(resolve, 2));
+      await answered(s, 2);
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
     const counts = sockets.map((s) => {
       s.socket.destroy();
-      assert.deepEqual(statusesIn(s.reply()), [200], s.reply());
+      assert.deepEqual(statusesIn(s.reply()), [200, 200], s.reply());
       return Number(/"visit_count":(\d+)/.exec(s.reply())?.[1]);
     });
     assert.deepEqual(
-      counts.sort((a, b) => a - b),
-      Array.from({ length: 20 }, (_, i) => start + i + 1),
+      counts,
+      Array.from({ length: 20 }, (_, i) => start + 20 - i),
+      "each its own count, in the order the bodies were finished",
     );
     assert.equal(total(), start + 20);
   });
@@ -305,12 +311,11 @@ describe("POST /visit rejects bad input and changes no count", () => {
       Array.from({ length: 50 }, async () => {
         const socket = connect(service.port, "127.0.0.1");
         await once(socket, "connect");
-        socket.write(half);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        socket.destroy();
+        // Half a body, then our FIN: the server drops the request and hangs up in turn.
+        socket.end(half);
+        await until("the server to close a half-sent request", () => socket.closed);
       }),
     );
-    await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(total(), start);
     assert.equal((await visit(service.url)).status, 200);
     assert.equal(total(), start + 1);

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { availableParallelism } from "node:os";
-import { describe, test } from "node:test";
 import { HelpRequested, parseArgs } from "../../src/cli.js";
 import { ConfigError } from "../../src/config/options.js";
+import { describe, test } from "../helpers/node-test.js";
 
 describe("parseArgs", () => {
   test("defaults: 0.0.0.0:8080, one worker per core, any origin, a batch store in ./data", () => {

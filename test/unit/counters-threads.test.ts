@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { test } from "node:test";
 import { SharedManualClock } from "../../src/counters/clock.js";
 import { Sealer } from "../../src/counters/sealer.js";
 import { createCounters, MAX_WINDOW_SECONDS } from "../../src/counters/shared-counters.js";
 import { StatsReader } from "../../src/counters/stats-reader.js";
 import { spawnWorker } from "../../src/threads/spawn.js";
+import { test } from "../helpers/node-test.js";
+import { Deadline } from "../helpers/wait.js";
 
 const THREADS = 4;
 const PER_THREAD = 100_000;
@@ -30,7 +31,9 @@ test("4 threads × 100k visits: every number 1..400k handed out once, sums exact
   // Race the sealer against the writers: time jumps a second per turn, so seconds
   // are sealed while threads are still writing into their neighbours.
   let peeks = 0;
+  const deadline = new Deadline(`${THREADS} threads to count ${PER_THREAD} visits each`, 45_000);
   while (running) {
+    deadline.check(() => `${reader.totalVisits()} counted`);
     clock.advance(1000);
     sealer.tick();
     const recent = reader.recentVisits(MAX_WINDOW_SECONDS);

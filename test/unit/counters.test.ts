@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
 import { ManualClock } from "../../src/counters/clock.js";
 import { Sealer } from "../../src/counters/sealer.js";
 import { BUCKET_SECONDS, createCounters, MAX_SLOTS, MAX_WINDOW_SECONDS } from "../../src/counters/shared-counters.js";
 import { formatUptime, StatsReader, windowSecondsFor } from "../../src/counters/stats-reader.js";
 import { VisitCounter } from "../../src/counters/visit-counter.js";
+import { describe, test } from "../helpers/node-test.js";
 
 /** Deterministic PRNG so a failing timeline can be replayed from its seed. */
 function mulberry32(seed: number): () => number {

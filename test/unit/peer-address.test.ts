@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
 import { formatIpv6, peerAddress } from "../../src/http/peer-address.js";
+import { describe, test } from "../helpers/node-test.js";
 
 const v6 = (...groups: number[]) => {
   const b = new Uint8Array(16);

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
 import { createCounters } from "../../src/counters/shared-counters.js";
 import { LATENCY_CELLS, latencyCell, requestCell } from "../../src/metrics/metric-labels.js";
 import { NOT_TIMED, RequestMetrics, routeIndex } from "../../src/metrics/request-metrics.js";
+import { describe, test } from "../helpers/node-test.js";
 
 const VISIT = routeIndex("/visit");
 

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
-import { describe, type TestContext, test } from "node:test";
 import { ManualClock } from "../../src/counters/clock.js";
 import { createCounters } from "../../src/counters/shared-counters.js";
 import { VisitCounter } from "../../src/counters/visit-counter.js";
@@ -10,6 +9,7 @@ import { countLines } from "../../src/store/line-count.js";
 import { LineWriter } from "../../src/store/line-writer.js";
 import { createRing, MIN_RING_BYTES, RingReader } from "../../src/store/ring.js";
 import { VisitStore } from "../../src/store/visit-store.js";
+import { describe, type TestContext, test } from "../helpers/node-test.js";
 import { queryStore, tempDataDir } from "../helpers/store.js";
 
 const START = Date.UTC(2026, 10, 25, 10, 0, 0, 0);

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
 import { Worker } from "node:worker_threads";
 import { ManualClock } from "../../src/counters/clock.js";
 import { createCounters } from "../../src/counters/shared-counters.js";
@@ -9,6 +8,8 @@ import { countLines, firstLineTime } from "../../src/store/line-count.js";
 import { LineWriter } from "../../src/store/line-writer.js";
 import { createRing, MIN_RING_BYTES, RingReader, RingWriter } from "../../src/store/ring.js";
 import { decodeLines } from "../helpers/journal-lines.js";
+import { describe, test } from "../helpers/node-test.js";
+import { Deadline } from "../helpers/wait.js";
 
 const START = Date.UTC(2026, 10, 25, 10, 0, 0, 250);
 
@@ -184,7 +185,7 @@ describe("visit ring", () => {
     const writer = new LineWriter(ring);
     const big = body({ user_id: "u", page_url: "x".repeat(8000) });
     let accepted = 0;
-    while (writer.write(c, big, true, undefined, undefined) !== 0) accepted++;
+    while (writer.write(c, big, true, undefined, undefined) !== 0 && accepted <= 8) accepted++;
     assert.equal(accepted, 8, "64 KiB holds eight 8 KB records");
     assert.equal(Number(c.count()), accepted + 1, "the refused visit took no number");
     const reader = new RingReader(ring);
@@ -216,13 +217,15 @@ describe("visit ring", () => {
     const reader = new RingReader(ring);
     const seen: number[] = [];
     let sizes = 0;
+    let refusedInARow = 0;
     for (let i = 0; i < 5000; i++) {
       sizes = (sizes * 7 + 13) % 3000;
       const count = writer.write(c, body({ user_id: `u${i}`, page_url: "p".repeat(sizes + 1) }), true, "a", "b");
       if (count === 0) {
+        assert.ok(++refusedInARow < 2, `record ${i} refused by a ring just drained`);
         for (const row of drain(reader)) seen.push(row.visitCount);
         i--;
-      }
+      } else refusedInARow = 0;
     }
     for (const row of drain(reader)) seen.push(row.visitCount);
     assert.deepEqual(
@@ -287,7 +290,7 @@ describe("visit ring", () => {
     assert.equal(published, 100);
   });
 
-  test("a consumer on another thread reads exactly what a producer publishes, under contention", async () => {
+  test("a consumer on another thread reads exactly what a producer publishes, under contention", async (t) => {
     const ring = createRing(MIN_RING_BYTES);
     const total = 20_000;
     // Producer: a worker thread writing lines numbered 1..total of varied length, by the ring's rules, spinning when full.
@@ -318,9 +321,13 @@ describe("visit ring", () => {
       }`,
       { eval: true, workerData: { ring } },
     );
+    // A wrong wrap would leave the consumer waiting forever: stop the producer and fail instead.
+    t.after(() => producer.terminate());
+    const deadline = new Deadline(`${total} lines through the ring`, 20_000);
     const reader = new RingReader(ring);
     const got: number[] = [];
     while (got.length < total) {
+      deadline.check(() => `${got.length} read, the last ${got.at(-1)}`);
       const pending = reader.pending();
       const text = Buffer.concat(pending.views).toString("latin1");
       for (const line of text.split("\n").slice(0, -1)) got.push(Number(line.trim()));

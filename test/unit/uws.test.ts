@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import { loadUws, loadUwsBinary, UwsLoadError } from "../../src/server/uws.js";
+import { test } from "../helpers/node-test.js";
 
 test("loads the native uWebSockets.js binary for this Node, never the JS fallback", () => {
   const { uws, build } = loadUws();

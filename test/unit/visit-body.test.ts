@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
 import { declaresOversize, isJsonContentType, MAX_BODY_BYTES } from "../../src/http/visit-body.js";
+import { describe, test } from "../helpers/node-test.js";
 
 describe("declaresOversize reads the Content-Length header", () => {
   const cases: [string, boolean][] = [

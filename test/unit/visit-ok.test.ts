@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
 import { digitCount, putDigits } from "../../src/bytes/digits.js";
 import { visitBody, visitBodyBytes } from "../../src/http/visit-ok.js";
+import { describe, test } from "../helpers/node-test.js";
 
 const text = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
 

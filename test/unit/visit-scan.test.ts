@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
 import { _isFormatIpv4 } from "typia/lib/internal/_isFormatIpv4";
 import { _isFormatIpv6 } from "typia/lib/internal/_isFormatIpv6";
 import { visitBodies } from "../../bench/scenarios.js";
@@ -14,6 +13,7 @@ import {
   scanVisit,
   UNDECIDED,
 } from "../../src/http/visit-scan.js";
+import { describe, test } from "../helpers/node-test.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 

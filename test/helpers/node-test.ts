@@ -1,0 +1,22 @@
+/**
+ * node:test with a deadline on every test: Node 20 has no default timeout
+ * (`--test-timeout` bounds a whole file), so a test that hangs would hold the
+ * suite until that cap, unnamed. Here it fails within a minute, by name.
+ * Tests import `test` (and the rest of node:test they use) from this module.
+ */
+import { test as nodeTest, type TestContext, type TestOptions } from "node:test";
+
+export { after, before, describe, type TestContext } from "node:test";
+
+/** Every test's deadline unless it sets its own `timeout` (a bench run may need longer). */
+export const TEST_TIMEOUT_MS = 60_000;
+
+type TestFn = (t: TestContext) => void | Promise<void>;
+
+export function test(name: string, fn: TestFn): Promise<void>;
+export function test(name: string, options: TestOptions, fn: TestFn): Promise<void>;
+export function test(name: string, optionsOrFn: TestOptions | TestFn, maybeFn?: TestFn): Promise<void> {
+  const options = typeof optionsOrFn === "function" ? {} : optionsOrFn;
+  const fn = typeof optionsOrFn === "function" ? optionsOrFn : maybeFn;
+  return nodeTest(name, { timeout: TEST_TIMEOUT_MS, ...options }, fn);
+}
