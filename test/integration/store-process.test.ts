@@ -10,6 +10,7 @@ import { STORE_FILE } from "../../src/store/visit-store.js";
 import { listeningPort, runCli } from "../helpers/cli.js";
 import { describe, type TestContext, test } from "../helpers/node-test.js";
 import { storedCounts, tempDataDir } from "../helpers/store.js";
+import { until } from "../helpers/wait.js";
 
 const BASE_ARGS = ["--host", "127.0.0.1", "--port", "0"];
 
@@ -72,7 +73,11 @@ async function crashUnderLoad(t: TestContext, durability: "batch" | "strict") {
   const cli = runCli([...BASE_ARGS, "-n", "2", "--data-dir", dir, "--durability", durability]);
   const port = await listeningPort(cli);
   const traffic = load(port);
-  await new Promise((r) => setTimeout(r, 1500));
+  // Enough acknowledged, and still coming, when the crash comes.
+  await until("visits acknowledged under load", () => traffic.acks.length >= 400, {
+    timeoutMs: 20_000,
+    detail: () => `${traffic.acks.length} acknowledged`,
+  });
   const killedAt = performance.now();
   cli.child.kill("SIGKILL");
   await cli.exited;

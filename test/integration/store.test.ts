@@ -2,10 +2,12 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { Agent } from "node:http";
 import { connect } from "node:net";
+import { storeFigure } from "../../src/store/store-status.js";
 import { request, visit } from "../helpers/http.js";
 import { describe, test } from "../helpers/node-test.js";
 import { startTestService } from "../helpers/service.js";
 import { queryStore, storedCounts, tempDataDir } from "../helpers/store.js";
+import { until } from "../helpers/wait.js";
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -111,7 +113,15 @@ describe("the visit store", () => {
         socket.destroy();
       }),
     );
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Each was read and counted, and its commit done: its answer was due to a socket already gone.
+    const c = service.counters;
+    await until(
+      "the 50 visits counted and committed",
+      () => Number(c.total[0]) === 50 && storeFigure(c, "rows") === 50,
+      {
+        detail: () => `${c.total[0]} counted, ${storeFigure(c, "rows")} committed`,
+      },
+    );
     const reply = await visit(service.url);
     assert.equal(reply.status, 200);
     const metrics = (await request(service.url, "/metrics")).text;
@@ -213,15 +223,19 @@ describe("the visit store", () => {
       assert.equal(r.status, 200);
     }
     const journalBytes = async () => (await request(service.url, "/health")).json.store.journal_bytes as number;
-    const until = async (what: string, ok: (bytes: number) => boolean) => {
-      const deadline = Date.now() + 10_000;
-      for (let bytes = await journalBytes(); !ok(bytes); bytes = await journalBytes()) {
-        assert.ok(Date.now() < deadline, `${what} (journal_bytes ${bytes})`);
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    };
-    await until("the visits reach the journal", (bytes) => bytes > 50 * 40);
-    await until("DuckDB takes the closed segment within seconds", (bytes) => bytes === 0);
+    let bytes = 0;
+    const journalHolds = (ok: (bytes: number) => boolean) => async () => ok((bytes = await journalBytes()));
+    const detail = () => `journal_bytes ${bytes}`;
+    await until(
+      "the visits to reach the journal",
+      journalHolds((b) => b > 50 * 40),
+      { detail },
+    );
+    await until(
+      "DuckDB to take the closed segment",
+      journalHolds((b) => b === 0),
+      { detail },
+    );
     assert.match((await request(service.url, "/metrics")).text, /^traffic_tracker_store_journal_bytes 0$/m);
     await service.stop();
     assert.deepEqual(await storedCounts(dir), range(1, 50));

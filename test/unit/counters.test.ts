@@ -86,22 +86,36 @@ describe("recent visits equal a brute-force count", () => {
 
   test("a week of steady traffic wraps the ring and stays exact", () => {
     const { clock, counter, sealer, reader } = setup();
-    const perSecond: number[] = [];
+    /** [wall-clock second, visits in it]: the counter counts into the second it last refreshed to, which is now's. */
+    const samples: Array<[number, number]> = [];
     for (let s = 0; s < BUCKET_SECONDS + 200_000; s += 97) {
       const n = s % 5;
       for (let i = 0; i < n; i++) counter.count();
-      perSecond.push(n);
+      samples.push([Math.floor(clock.nowMs() / 1000), n]);
       clock.advance(97_000);
       counter.refreshSecond();
       sealer.tick();
     }
-    const total = perSecond.reduce((a, b) => a + b, 0);
+    const total = samples.reduce((sum, [, n]) => sum + n, 0);
     assert.equal(reader.totalVisits(), total);
-    const inWeek = perSecond.slice(-Math.ceil(MAX_WINDOW_SECONDS / 97)).reduce((a, b) => a + b, 0);
-    // The last 6236 samples span 604,892 s; the first may sit just outside the window.
-    const week = reader.recentVisits(MAX_WINDOW_SECONDS);
-    assert.ok(week === inWeek || week === inWeek - (perSecond.at(-Math.ceil(MAX_WINDOW_SECONDS / 97)) ?? 0));
-    assert.ok(week <= total);
+    // The window is the current second and the 604,799 before it.
+    const now = Math.floor(clock.nowMs() / 1000);
+    const inWeek = samples.filter(([second]) => second > now - MAX_WINDOW_SECONDS).reduce((sum, [, n]) => sum + n, 0);
+    assert.ok(inWeek > 0 && inWeek < total);
+    assert.equal(reader.recentVisits(MAX_WINDOW_SECONDS), inWeek);
+    // The window's edge, to the second: 3 visits in a second X, 4 in X + 1, then a week passes to X + 604,800.
+    for (const n of [3, 4]) {
+      for (let i = 0; i < n; i++) counter.count();
+      clock.advance(1000);
+      counter.refreshSecond();
+      sealer.tick();
+    }
+    clock.advance((MAX_WINDOW_SECONDS - 2) * 1000);
+    counter.refreshSecond();
+    sealer.tick();
+    assert.equal(reader.recentVisits(MAX_WINDOW_SECONDS), 4, "X + 1 is the window's first second, X is out");
+    assert.equal(reader.recentVisits(MAX_WINDOW_SECONDS - 1), 0);
+    assert.equal(reader.totalVisits(), total + 7);
   });
 });
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { digitCount, putDigits } from "../../src/bytes/digits.js";
+import { digitCount, putDigits, putSmall } from "../../src/bytes/digits.js";
 import { visitBody, visitBodyBytes } from "../../src/http/visit-ok.js";
 import { describe, test } from "../helpers/node-test.js";
 
@@ -42,12 +42,23 @@ describe("the POST /visit 200 body written as bytes", () => {
 });
 
 describe("decimal digits into bytes", () => {
-  test("digitCount and putDigits agree with String(n)", () => {
-    const bytes = new Uint8Array(20);
+  test("digitCount, putDigits and putSmall write String(n) and not one byte more, before or after", () => {
+    const AT = 3;
+    const FILL = 0xee;
+    const bytes = new Uint8Array(AT + 20 + 3);
     for (const n of [0, ...edges]) {
-      assert.equal(digitCount(n), String(n).length, `n = ${n}`);
-      const end = putDigits(bytes, 2, n);
-      assert.equal(text(bytes.subarray(2, end)), String(n), `n = ${n}`);
+      const digits = String(n).length;
+      assert.equal(digitCount(n), digits, `digitCount(${n})`);
+      const writers: Array<[string, (b: Uint8Array, at: number, n: number) => number]> = [["putDigits", putDigits]];
+      if (n < 2 ** 31) writers.push(["putSmall", putSmall]);
+      for (const [name, put] of writers) {
+        bytes.fill(FILL);
+        const end = put(bytes, AT, n);
+        assert.equal(end, AT + digits, `${name}(${n}) returns the position after it`);
+        const expected = new Uint8Array(bytes.length).fill(FILL);
+        expected.set(new TextEncoder().encode(String(n)), AT);
+        assert.deepEqual(bytes, expected, `${name}(${n}): every byte of the buffer`);
+      }
     }
   });
 });
