@@ -4,9 +4,9 @@
  * suite until that cap, unnamed. Here it fails within a minute, by name.
  * Tests import `test` (and the rest of node:test they use) from this module.
  */
-import { test as nodeTest, type TestContext, type TestOptions } from "node:test";
+import { type HookFn, after as nodeAfter, test as nodeTest, type TestContext, type TestOptions } from "node:test";
 
-export { after, before, describe, type TestContext } from "node:test";
+export { describe, type TestContext } from "node:test";
 
 /** Every test's deadline unless it sets its own `timeout` (a bench run may need longer). */
 export const TEST_TIMEOUT_MS = 60_000;
@@ -20,3 +20,6 @@ export function test(name: string, optionsOrFn: TestOptions | TestFn, maybeFn?: 
   const fn = typeof optionsOrFn === "function" ? optionsOrFn : maybeFn;
   return nodeTest(name, { timeout: TEST_TIMEOUT_MS, ...options }, fn);
 }
+
+/** A file's `after` hook, with the same deadline (a stop that hangs fails instead of holding the file). */
+export const after = (fn: HookFn) => nodeAfter(fn, { timeout: TEST_TIMEOUT_MS });

@@ -4,6 +4,7 @@ import { parseArgs } from "../../src/config/parse-args.js";
 import { SharedManualClock } from "../../src/counters/clock.js";
 import { createLogger, type Logger } from "../../src/log.js";
 import { type Service, type ServiceExtras, startService } from "../../src/server/service.js";
+import { within } from "./wait.js";
 
 export interface TestService extends Service {
   readonly clock: SharedManualClock | undefined;
@@ -65,7 +66,8 @@ export async function startTestService(hooks: Hooks, options: TestServiceOptions
     },
     ...(options.onFatal ? { onFatal: options.onFatal } : {}),
   };
-  const service = await startService(config, extras);
-  hooks.after(() => service.stop());
+  // Hooks have no timeout of their own (Node 20): a start or stop that hangs fails here, by name.
+  const service = await within("the service to start", startService(config, extras), 60_000);
+  hooks.after(() => within("the service to stop", service.stop(), 60_000));
   return { ...service, clock, logs };
 }
