@@ -224,7 +224,10 @@ describe("the visit store", () => {
     }
     const journalBytes = async () => (await request(service.url, "/health")).json.store.journal_bytes as number;
     let bytes = 0;
-    const journalHolds = (ok: (bytes: number) => boolean) => async () => ok((bytes = await journalBytes()));
+    const journalHolds = (ok: (bytes: number) => boolean) => async () => {
+      bytes = await journalBytes();
+      return ok(bytes);
+    };
     const detail = () => `journal_bytes ${bytes}`;
     await until(
       "the visits to reach the journal",
