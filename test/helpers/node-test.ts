@@ -3,6 +3,8 @@
  * (`--test-timeout` bounds a whole file), so a test that hangs would hold the
  * suite until that cap, unnamed. Here it fails within a minute, by name.
  * Tests import `test` (and the rest of node:test they use) from this module.
+ * The price: a report's `location` for a test is this file (node takes the
+ * caller of test()); the test's name, and an assertion's stack, name the test.
  */
 import { type HookFn, after as nodeAfter, test as nodeTest, type TestContext, type TestOptions } from "node:test";
 
