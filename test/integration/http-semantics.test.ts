@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { after, describe, test } from "node:test";
 import WebSocket from "ws";
 import { request } from "../helpers/http.js";
+import { after, describe, test } from "../helpers/node-test.js";
 import { header, headerValues, keepAliveExchange, type RawRequest } from "../helpers/raw-http.js";
 import { startTestService } from "../helpers/service.js";
 
