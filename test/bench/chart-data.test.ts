@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
 import { readEnvironment } from "../../bench/environment.js";
 import {
   chartsOf,
@@ -12,6 +11,7 @@ import {
 import { type BenchReport, compare, crossCheck, type ScenarioRun } from "../../bench/report.js";
 import type { RunResult } from "../../bench/run-result.js";
 import type { Sample } from "../../bench/samples.js";
+import { describe, test } from "../helpers/node-test.js";
 
 const sample = (t: number, requests: number, seconds = 1): Sample => ({
   t,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
 import { cellLatency, latencyCell, percentileOf, SecondBuckets } from "../../bench/samples.js";
+import { describe, test } from "../helpers/node-test.js";
 
 describe("per-second samples", () => {
   test("nearest-rank percentiles", () => {

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
 import { scenario } from "../../bench/scenarios.js";
 import { totalVisits } from "../../bench/targets.js";
 import {
@@ -12,6 +11,7 @@ import {
   type Slice,
   sliceQuantile,
 } from "../../bench/wrk-slices.js";
+import { describe, test } from "../helpers/node-test.js";
 import { startTestService } from "../helpers/service.js";
 
 /** A slice whose latencies are `values` µs, its grid read off them as wrk does (0 past the last rank). */

@@ -8,13 +8,13 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { runBench } from "../../bench/bench.js";
 import { parseBenchArgs } from "../../bench/options.js";
 import { writeReports } from "../../bench/outputs.js";
 import type { BenchReport } from "../../bench/report.js";
+import { test } from "../helpers/node-test.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = fileURLToPath(new URL("./artifacts/", import.meta.url));
