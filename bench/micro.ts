@@ -112,7 +112,7 @@ const handleVisit = visitHandler({
   cors,
   responder: new Responder({ cors }),
   onError: () => {},
-  trustProxy: false,
+  clientAddress: "none",
 });
 // Check the stand-in before timing it: the row must measure an accepted visit, not an error path.
 const statusBefore = statusesSent;

@@ -115,10 +115,16 @@ export const OPTIONS = {
     help: "batch: answer once queued, commit every 10 ms; strict: answer once committed",
     ...durability,
   }),
-  /** Record the first X-Forwarded-For hop as the client address. */
+  /** Store the client address for a visit without ip_address (off: null, as sent; shoppers' addresses are personal data). */
+  recordClientAddress: option({
+    flags: "--record-client-address",
+    help: "store the client address for a visit without ip_address (the peer; see --trust-proxy); off: null",
+    ...flag,
+  }),
+  /** With --record-client-address: the first X-Forwarded-For hop instead of the peer. */
   trustProxy: option({
     flags: "--trust-proxy",
-    help: "record the first X-Forwarded-For hop as the client address",
+    help: "with --record-client-address: record the first X-Forwarded-For hop instead of the peer",
     ...flag,
   }),
   /** Bytes of each worker's queue to the store (a power of two); the default absorbs a fraction of a second of one thread's peak. */

@@ -10,6 +10,7 @@ import type { StatsReader } from "../counters/stats-reader.js";
 import { EXPOSITION_TYPE, renderMetrics } from "../metrics/exposition.js";
 import { routeIndex } from "../metrics/request-metrics.js";
 import type { VisitSink } from "../sink/visit-sink.js";
+import type { ClientAddressSource } from "./client-address.js";
 import { ALLOWED_METHODS, type CorsPolicy, PREFLIGHT_MAX_AGE_SECONDS } from "./cors.js";
 import type { StaticAsset } from "./docs.js";
 import { readHealth, readReadiness } from "./health.js";
@@ -33,8 +34,8 @@ export interface RouteDeps {
   readonly faultRoute?: boolean;
   /** Where valid visits go: counted in memory, or stored as well. */
   readonly sink: VisitSink;
-  /** Record the first X-Forwarded-For hop as the client address (behind a trusted proxy). */
-  readonly trustProxy: boolean;
+  /** Which address a stored visit without ip_address gets. */
+  readonly clientAddress: ClientAddressSource;
 }
 
 /** Methods each known path answers (Allow header of a 405). */
@@ -83,7 +84,7 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps): void {
   };
 
   // POST /visit: the hot path, in its own module.
-  app.post("/visit", visitHandler({ sink: deps.sink, cors, responder, onError, trustProxy: deps.trustProxy }));
+  app.post("/visit", visitHandler({ sink: deps.sink, cors, responder, onError, clientAddress: deps.clientAddress }));
 
   const stats = (res: HttpResponse, req: HttpRequest, head: boolean) => {
     const ex = exchange(req, R.stats, head);

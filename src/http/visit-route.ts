@@ -10,6 +10,7 @@ import { nativeArg } from "../bytes/native-arg.js";
 import { errors, RETRY_AFTER, validationError } from "../contract/errors.js";
 import { routeIndex } from "../metrics/request-metrics.js";
 import { PENDING, type SinkOutcome, type VisitSink } from "../sink/visit-sink.js";
+import type { ClientAddressSource } from "./client-address.js";
 import type { CorsPolicy } from "./cors.js";
 import { peerAddress } from "./peer-address.js";
 import { answerInternalError, type Exchange, OK, type Responder } from "./respond.js";
@@ -32,8 +33,8 @@ export interface VisitRouteOptions {
   readonly responder: Responder;
   /** Called with anything the handler threw (it has already answered 500). */
   readonly onError: (error: unknown) => void;
-  /** Record the first X-Forwarded-For hop as the client address (behind a trusted proxy). */
-  readonly trustProxy: boolean;
+  /** Which address a stored visit without ip_address gets (the sink must record the request, too). */
+  readonly clientAddress: ClientAddressSource;
 }
 
 /** One request in flight: what onAborted/onData need, in one object (also the sink's Pending). */
@@ -50,7 +51,9 @@ interface VisitExchange extends Exchange {
 export function visitHandler(options: VisitRouteOptions): (res: HttpResponse, req: HttpRequest) => void {
   const { sink, cors, responder, onError } = options;
   const recordsRequest = sink.recordsRequest;
-  const trustProxy = recordsRequest && options.trustProxy;
+  // Decided once per thread: by default the route never reads the peer nor X-Forwarded-For.
+  const recordsAddress = recordsRequest && options.clientAddress !== "none";
+  const readsForwardedFor = recordsRequest && options.clientAddress === "forwarded-for";
 
   /** The sink's outcome as the answer: the count (200) or its refusal (503, Retry-After). */
   const answerWith = (ex: VisitExchange, outcome: SinkOutcome) => {
@@ -67,7 +70,7 @@ export function visitHandler(options: VisitRouteOptions): (res: HttpResponse, re
       scan = scanFlags(parsed.visit);
     }
     const userAgent = recordsRequest && (scan & HAS_USER_AGENT) === 0 && ex.userAgent !== "" ? ex.userAgent : undefined;
-    const address = recordsRequest && (scan & HAS_IP_ADDRESS) === 0 ? clientAddress(ex, trustProxy) : undefined;
+    const address = recordsAddress && (scan & HAS_IP_ADDRESS) === 0 ? clientAddress(ex, readsForwardedFor) : undefined;
     const outcome = sink.accept(body, (scan & HAS_LINE_BREAK) === 0, userAgent, address, ex);
     if (outcome !== PENDING) answerWith(ex, outcome);
   };
@@ -146,7 +149,7 @@ export function visitHandler(options: VisitRouteOptions): (res: HttpResponse, re
       length: 0,
       parts: undefined,
       userAgent: recordsRequest ? req.getHeader(USER_AGENT) : "",
-      forwardedFor: trustProxy ? req.getHeader(FORWARDED_FOR) : "",
+      forwardedFor: readsForwardedFor ? req.getHeader(FORWARDED_FOR) : "",
     };
     try {
       if (!isJsonContentType(req.getHeader(CONTENT_TYPE))) return responder.error(res, ex, errors.unsupportedMediaType);
@@ -186,11 +189,12 @@ const MAX_FREE_HANDLERS = 4096;
 const IGNORE_ABORT = () => {};
 
 /**
- * The client address to record: the first X-Forwarded-For hop behind a trusted
- * proxy, else the peer (an IPv4 peer as a number the record writer prints).
+ * The client address to record (only with --record-client-address): the first
+ * X-Forwarded-For hop behind a trusted proxy, else the peer (an IPv4 peer as a
+ * number the record writer prints).
  */
-function clientAddress(ex: VisitExchange, trustProxy: boolean): string | number | undefined {
-  if (trustProxy && ex.forwardedFor !== "") {
+function clientAddress(ex: VisitExchange, forwardedFor: boolean): string | number | undefined {
+  if (forwardedFor && ex.forwardedFor !== "") {
     const comma = ex.forwardedFor.indexOf(",");
     return (comma === -1 ? ex.forwardedFor : ex.forwardedFor.slice(0, comma)).trim();
   }

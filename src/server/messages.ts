@@ -3,6 +3,7 @@
  * Counting never goes through messages: only start-up, faults and shutdown.
  */
 
+import type { ClientAddressSource } from "../http/client-address.js";
 import type { LiveLimits } from "../live/live-feed.js";
 import type { Durability } from "../store/messages.js";
 
@@ -24,7 +25,8 @@ export interface WorkerConfig {
   /** Persistent mode: this thread's ring to the recorder (absent: in memory). */
   readonly ring?: SharedArrayBuffer;
   readonly durability: Durability;
-  readonly trustProxy: boolean;
+  /** Which address a stored visit without ip_address gets. */
+  readonly clientAddress: ClientAddressSource;
   /** GET /live limits, per thread. */
   readonly live: LiveLimits;
 }

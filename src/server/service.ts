@@ -14,6 +14,7 @@ import {
   NO_HISTORY,
   type SharedCounters,
 } from "../counters/shared-counters.js";
+import { clientAddressSource, clientAddressWarnings } from "../http/client-address.js";
 import { createLogger, type Logger } from "../log.js";
 import { RecorderHost } from "../store/recorder-host.js";
 import { setStoreFigure, setStoreMode, setStoreState } from "../store/store-status.js";
@@ -58,6 +59,7 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
   const hooks = extras.testHooks ?? NO_TEST_HOOKS;
   const clock: Clock = hooks.clock ?? systemClock;
   const version = packageVersion();
+  for (const message of clientAddressWarnings(config)) log.warn(message);
   const startMs = clock.nowMs();
   // The store opens first: it holds the total and the last week's seconds to rebuild the counters from.
   let recorder: RecorderHost | undefined;
@@ -108,7 +110,7 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
       accessLogRate: config.accessLogRate,
       logFormat: config.dev ? "pretty" : "json",
       durability: config.durability,
-      trustProxy: config.trustProxy,
+      clientAddress: clientAddressSource(config),
       live: config.live,
       ...(hooks.clock ? { clock: hooks.clock.buffer } : {}),
     },

@@ -69,7 +69,7 @@ registerRoutes(app, {
   processMetrics: () => processRegistry.metrics(),
   faultRoute: config.allowFaultInjection,
   sink: config.ring ? new StoreSink(counter, counters, config.ring, config.durability) : new MemorySink(counter),
-  trustProxy: config.trustProxy,
+  clientAddress: config.clientAddress,
   onError: (error) => tell({ type: "error", error: describe(error) }),
 });
 

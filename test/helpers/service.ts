@@ -25,6 +25,8 @@ export interface TestServiceOptions {
   storeRetrySeconds?: number;
   /** --journal-defer-mib (0: DuckDB imports every second whatever the load). */
   journalDeferMiB?: number;
+  /** --record-client-address: store the peer (or, with trustProxy, the first X-Forwarded-For hop) for a visit without ip_address. */
+  recordClientAddress?: boolean;
   trustProxy?: boolean;
   /** The recorder sleeps this long before every commit. */
   commitDelayMs?: number;
@@ -46,6 +48,7 @@ export async function startTestService(hooks: Hooks, options: TestServiceOptions
     ["--ring-kib", options.ringKiB],
     ["--store-retry-seconds", options.storeRetrySeconds],
     ["--journal-defer-mib", options.journalDeferMiB],
+    ["--record-client-address", options.recordClientAddress],
     ["--trust-proxy", options.trustProxy],
     ["--live-idle-seconds", options.liveIdleSeconds],
     ["--live-max-connections", options.liveMaxConnections],

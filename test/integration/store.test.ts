@@ -51,7 +51,7 @@ describe("the visit store", () => {
       if (i % 2 === 0) {
         assert.deepEqual(
           [pageUrl, userAgent, ip, referrer],
-          [`https://shop.example/p/${i}`, `shopper-agent/${i % 3}`, "127.0.0.1", "https://search.example/"],
+          [`https://shop.example/p/${i}`, `shopper-agent/${i % 3}`, null, "https://search.example/"],
         );
       } else {
         assert.deepEqual([pageUrl, userAgent, ip, referrer], ["/sale", "own agent", "2001:db8::7", null]);
@@ -152,26 +152,49 @@ describe("the visit store", () => {
     assert.deepEqual(await storedCounts(dir), range(1, 500));
   });
 
-  test("the client address is the peer, or the first X-Forwarded-For hop only when the proxy is trusted", async (t) => {
-    for (const trustProxy of [false, true]) {
+  test("no client address is stored unless the operator turns it on: then the peer, or the first X-Forwarded-For hop behind a trusted proxy", async (t) => {
+    const cases = [
+      { recordClientAddress: false, trustProxy: false, stored: [null, null, "2001:db8::7"] },
+      { recordClientAddress: false, trustProxy: true, stored: [null, null, "2001:db8::7"] },
+      { recordClientAddress: true, trustProxy: false, stored: ["127.0.0.1", "127.0.0.1", "2001:db8::7"] },
+      { recordClientAddress: true, trustProxy: true, stored: ["203.0.113.9", "127.0.0.1", "2001:db8::7"] },
+    ];
+    for (const { recordClientAddress, trustProxy, stored } of cases) {
       const dir = tempDataDir(t);
-      const service = await startTestService(t, { dataDir: dir, nWorkers: 1, trustProxy });
-      const r = await request(service.url, "/visit", {
-        method: "POST",
-        headers: { "content-type": "application/json", "x-forwarded-for": "203.0.113.9, 10.0.0.2" },
-        body: JSON.stringify({ user_id: "u", page_url: "/p" }),
-      });
-      assert.equal(r.status, 200);
+      const service = await startTestService(t, { dataDir: dir, nWorkers: 1, recordClientAddress, trustProxy });
+      const visits = [
+        { forwardedFor: "203.0.113.9, 10.0.0.2", body: { user_id: "forwarded", page_url: "/p" } },
+        { forwardedFor: undefined, body: { user_id: "direct", page_url: "/p" } },
+        { forwardedFor: "203.0.113.9", body: { user_id: "own", page_url: "/p", ip_address: "2001:db8::7" } },
+      ];
+      for (const { forwardedFor, body } of visits) {
+        const r = await request(service.url, "/visit", {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            ...(forwardedFor ? { "x-forwarded-for": forwardedFor } : {}),
+          },
+          body: JSON.stringify(body),
+        });
+        assert.equal(r.status, 200);
+      }
       await service.stop();
-      const [[ip, agent]] = (await queryStore(dir, "SELECT ip_address, user_agent FROM visits")) as [[string, unknown]];
-      assert.equal(ip, trustProxy ? "203.0.113.9" : "127.0.0.1");
-      assert.equal(agent, null, "no User-Agent header, none in the body: NULL");
+      const what = `--record-client-address ${recordClientAddress}, --trust-proxy ${trustProxy}`;
+      const rows = await queryStore(dir, "SELECT ip_address, user_agent FROM visits ORDER BY visit_count");
+      assert.deepEqual(
+        rows.map((row) => row[0]),
+        stored,
+        what,
+      );
+      assert.equal(rows[0]?.[1], null, "no User-Agent header, none in the body: NULL");
+      const warned = service.logs.some((line) => line.includes("--trust-proxy alone records no client address"));
+      assert.equal(warned, trustProxy && !recordClientAddress, `${what}: the start-up warning`);
     }
   });
 
   test("a dual-stack listener records each peer as written: ::1 for IPv6, 127.0.0.1 for IPv4", async (t) => {
     const dir = tempDataDir(t);
-    const service = await startTestService(t, { dataDir: dir, nWorkers: 1, host: "::" });
+    const service = await startTestService(t, { dataDir: dir, nWorkers: 1, host: "::", recordClientAddress: true });
     const port = new URL(service.url).port;
     for (const base of [`http://[::1]:${port}`, `http://127.0.0.1:${port}`]) {
       const r = await request(base, "/visit", {
