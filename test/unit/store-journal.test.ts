@@ -3,7 +3,6 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs
 import { ManualClock } from "../../src/counters/clock.js";
 import { createCounters } from "../../src/counters/shared-counters.js";
 import { VisitCounter } from "../../src/counters/visit-counter.js";
-import { IDLE_SHARE_TO_IMPORT, importDue, MAX_DEFER_MS } from "../../src/store/import-policy.js";
 import { Journal, listSegments, type Segment, segmentPath } from "../../src/store/journal.js";
 import { countLines } from "../../src/store/line-count.js";
 import { LineWriter } from "../../src/store/line-writer.js";
@@ -169,19 +168,5 @@ describe("visit journal → DuckDB", () => {
       [5],
     );
     assert.throws(() => new Journal(dir, 5), /EEXIST/, "a segment is never overwritten");
-  });
-});
-
-describe("when the journal goes to DuckDB", () => {
-  const base = { waitingBytes: 1000, oldestWaitMs: 1000, idleShare: 0, deferBytes: 512 << 20 };
-  test("it waits for idle CPU, within the backlog and age limits", () => {
-    assert.equal(importDue({ ...base, waitingBytes: 0, idleShare: 1 }), false, "nothing waits");
-    assert.equal(importDue(base), false, "busy machine, small backlog: wait");
-    // Measured: wrk -t1 -c64 against one server thread leaves a 2-core box 4–18 % idle, sometimes a little more.
-    assert.equal(importDue({ ...base, idleShare: 0.25 }), false, "a box saturated by a load test is busy");
-    assert.equal(importDue({ ...base, idleShare: IDLE_SHARE_TO_IMPORT }), true, "idle enough");
-    assert.equal(importDue({ ...base, waitingBytes: 512 << 20 }), true, "backlog at its limit");
-    assert.equal(importDue({ ...base, oldestWaitMs: MAX_DEFER_MS }), true, "waited too long");
-    assert.equal(importDue({ ...base, deferBytes: 0 }), true, "--journal-defer-mib 0: at once");
   });
 });
