@@ -28,7 +28,7 @@ export const MAX_DEFER_MS = 5 * 60_000;
  * segments, at least one), then asks again: small, so a returning load waits
  * for one short transaction at most.
  */
-export const IDLE_SLICE_BYTES = 2 * 1024 * 1024;
+export const IDLE_SLICE_BYTES = 8 * 1024 * 1024;
 /**
  * An import the backlog or age limit forces, or --journal-defer-mib 0: larger
  * transactions (cheaper per visit); it still asks again between them, so it
@@ -36,7 +36,7 @@ export const IDLE_SLICE_BYTES = 2 * 1024 * 1024;
  */
 export const FORCED_SLICE_BYTES = 64 * 1024 * 1024;
 /** The idle share is read over windows this long, each begun after the last slice ended. */
-export const IDLE_WINDOW_MS = 100;
+export const IDLE_WINDOW_MS = 250;
 
 export interface ImportState {
   /** Journal bytes closed and waiting for DuckDB. */

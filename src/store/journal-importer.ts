@@ -16,7 +16,7 @@ import { describeStoreError, type JournalImport, type VisitStore } from "./visit
  * least) is short.
  */
 const SEGMENT_MS = 1000;
-const SEGMENT_BYTES = 2 * 1024 * 1024;
+const SEGMENT_BYTES = 8 * 1024 * 1024;
 /** After a failed import, wait this long before the next try. */
 const RETRY_MS = 1000;
 /** While imports fail, say so again this often (the visits are safe in the journal meanwhile). */
@@ -47,8 +47,8 @@ export class JournalImporter {
   private readonly waiting: (Segment & { closedAtMs: number })[] = [];
   private readonly idle: IdleMeter;
   private importing: Promise<void> | undefined;
-  /** A slice has ended since the last tick: the idle window starts again after it. */
-  private sliceEnded = false;
+  /** The idle window must begin afresh: a slice ran, or nothing waited (no reading was needed). */
+  private windowStale = true;
   private retryAt = 0;
   private failingSince = 0;
   private warnedAt = 0;
@@ -80,12 +80,16 @@ export class JournalImporter {
       }
     }
     if (this.importing !== undefined) return;
-    if (this.sliceEnded) {
-      this.sliceEnded = false;
-      this.idle.restart(nowMs); // the slice's own CPU is not load
+    if (this.waiting.length === 0) {
+      this.windowStale = true; // nothing to decide: no reading until something waits again
+      return;
+    }
+    if (this.windowStale) {
+      this.windowStale = false;
+      this.idle.restart(nowMs); // the slice's own CPU (or the time nothing waited) is not this window
     }
     const idleShare = this.idle.read(nowMs);
-    if (this.waiting.length === 0 || nowMs < this.retryAt) return;
+    if (nowMs < this.retryAt) return;
     const maxBytes = nextImportBytes({
       waitingBytes: this.pendingBytes - this.journal.bytes,
       oldestWaitMs: nowMs - (this.waiting[0]?.closedAtMs ?? nowMs),
@@ -120,7 +124,7 @@ export class JournalImporter {
       await this.importBatch(slice);
     } finally {
       this.importing = undefined;
-      this.sliceEnded = true;
+      this.windowStale = true;
     }
   }
 

@@ -56,7 +56,11 @@ describe("the import policy", () => {
 /** A CPU source the test moves by hand: `busy` and `idle` add time as a 2-core machine would. */
 class FakeCpu {
   private times: CpuTimes = { idle: 0, total: 0 };
-  read = (): CpuTimes => this.times;
+  reads = 0;
+  read = (): CpuTimes => {
+    this.reads++;
+    return this.times;
+  };
   /** `ms` of wall time on 2 cores, `idleShare` of it idle. */
   pass(ms: number, idleShare: number): void {
     this.times = { idle: this.times.idle + 2 * ms * idleShare, total: this.times.total + 2 * ms };
@@ -172,6 +176,7 @@ describe("the importer", () => {
   test("after a slice, it reads the idle share afresh: the slice's own CPU is not load", async () => {
     const { journal, store, tickAfter } = setup(512);
     journal.fill(6, 6);
+    tickAfter(1, 0.9); // the first segment closes: a window begins
     tickAfter(IDLE_WINDOW_MS, 0.9);
     assert.deepEqual(store.imported, [[1]]);
     tickAfter(5 * IDLE_WINDOW_MS, 0.5); // the import alone kept one core of two busy
@@ -181,6 +186,19 @@ describe("the importer", () => {
     assert.deepEqual(store.imported, [[1]], "no decision before a whole window without an import");
     tickAfter(1, 1);
     assert.deepEqual(store.imported, [[1], [2]], "idle once the import's time is left out");
+  });
+
+  test("it reads the CPU times only while something waits for DuckDB", async () => {
+    const { cpu, journal, store, tickAfter } = setup(512);
+    const before = cpu.reads;
+    for (let i = 0; i < 20; i++) tickAfter(IDLE_WINDOW_MS, 1);
+    assert.equal(cpu.reads, before, "an empty backlog needs no reading");
+    journal.fill(1);
+    tickAfter(1, 1);
+    tickAfter(IDLE_WINDOW_MS, 1);
+    assert.deepEqual(store.imported, [[1]]);
+    assert.ok(cpu.reads > before);
+    await store.complete();
   });
 
   test("at the backlog limit it imports under full load, a slice at a time, until under the limit", async () => {
