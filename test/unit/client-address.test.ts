@@ -6,12 +6,12 @@
 
 import type { HttpRequest, HttpResponse } from "uWebSockets.js";
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
 import { type ClientAddressSource, clientAddressSource, clientAddressWarnings } from "../../src/http/client-address.js";
 import { CorsPolicy } from "../../src/http/cors.js";
 import { Responder } from "../../src/http/respond.js";
 import { visitHandler } from "../../src/http/visit-route.js";
 import type { Pending, SinkOutcome, VisitSink } from "../../src/sink/visit-sink.js";
+import { describe, test } from "../helpers/node-test.js";
 
 describe("the client address source", () => {
   test("off unless --record-client-address; the X-Forwarded-For hop only with --trust-proxy too; none in memory", () => {

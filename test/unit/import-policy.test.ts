@@ -4,7 +4,6 @@
  * injected CPU source, so nothing here depends on how fast the machine is.
  */
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
 import {
   type CpuTimes,
   FORCED_SLICE_BYTES,
@@ -18,6 +17,7 @@ import {
 import type { Segment } from "../../src/store/journal.js";
 import { importBatches, JournalImporter, type JournalSource } from "../../src/store/journal-importer.js";
 import type { JournalImport } from "../../src/store/visit-store.js";
+import { describe, test } from "../helpers/node-test.js";
 
 const MiB = 1024 * 1024;
 const turn = () => new Promise((resolve) => setImmediate(resolve));
