@@ -5,6 +5,7 @@
  * is derived from it: adding an option is one entry here.
  */
 import { availableParallelism } from "node:os";
+import { clusterKey, nodeId, redisUrl } from "../cluster/cluster-options.js";
 import { MAX_RING_BYTES, MIN_RING_BYTES } from "../store/ring.js";
 import {
   ConfigError,
@@ -145,6 +146,27 @@ export const OPTIONS = {
     help: "journal backlog up to which DuckDB imports wait for idle CPU; 0: import every second",
     ...wholeNumber({ min: 0, max: 1_048_576, default: 512, times: MiB }),
   }),
+  /** Cluster mode: several instances count one campaign in a shared Redis (docs/cluster.md). */
+  cluster: {
+    redisUrl: option({
+      flags: "--redis <url>",
+      env: "REDIS_URL",
+      help: "cluster mode: the shared Redis, redis://[:password@]host:6379/0 (rediss:// for TLS)",
+      ...redisUrl,
+    }),
+    nodeId: option({
+      flags: "--node-id <id>",
+      env: "NODE_ID",
+      help: "this instance's name in the cluster, unique",
+      ...nodeId,
+    }),
+    clusterKey: option({
+      flags: "--cluster-key <name>",
+      env: "CLUSTER_KEY",
+      help: "the campaign's name in Redis (one Redis can hold several)",
+      ...clusterKey,
+    }),
+  },
   /** GET /live (WebSocket) limits, per worker thread. */
   live: {
     maxConnections: option({

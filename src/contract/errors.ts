@@ -21,6 +21,11 @@ export const errors = {
   storeBusy: detail("503 Service Unavailable", "Too many visits to store right now; retry shortly"),
   /** The visit store cannot write (see /health and the logs): refused, nothing counted. */
   storeUnavailable: detail("503 Service Unavailable", "Visits cannot be stored right now; retry shortly"),
+  /** Cluster mode: every reserved visit number is used and Redis is out of reach: refused, nothing counted. */
+  clusterOutOfNumbers: detail(
+    "503 Service Unavailable",
+    "Visits cannot be numbered right now (the cluster's Redis is unreachable); retry shortly",
+  ),
 } as const satisfies Record<string, ApiError>;
 
 /** Sent with every 503 of POST /visit: clients back off a second, then retry. */

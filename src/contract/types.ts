@@ -70,6 +70,25 @@ export interface HealthResponse {
   workers_expected: number & tags.Type<"uint32">;
   total_visits: number & tags.Type<"uint64">;
   store: StoreHealth;
+  /** Cluster mode only (--redis). */
+  cluster?: ClusterHealth;
+}
+
+/** This instance's view of the cluster (cluster mode). */
+export interface ClusterHealth {
+  /** ok: the last sync with Redis succeeded; degraded: Redis is unreachable (counting goes on from reserved numbers). */
+  state: "ok" | "degraded";
+  node_id: string;
+  /** The Redis URL, without its password. */
+  redis: string;
+  /** Since the last successful sync, ms; null before the first. */
+  last_sync_age_ms: (number & tags.Type<"uint64">) | null;
+  /** Visits counted here that Redis has not acknowledged yet. */
+  pending_visits: number & tags.Type<"uint64">;
+  /** Reserved visit numbers left (0: POST /visit answers 503 until Redis is back). */
+  ids_left: number & tags.Type<"uint64">;
+  /** Instances Redis saw in the last 10 s. */
+  nodes: number & tags.Type<"uint32">;
 }
 
 /** The visit store as /health sees it. */

@@ -46,9 +46,19 @@ export const H_STORE_MODE = 7;
 export const H_STORE_STATE = 8;
 /** Bumped (and notified) by workers to wake the recorder: every visit in strict mode, a filling ring in batch mode. */
 export const H_STORE_DOORBELL = 9;
+/**
+ * Odd while the cluster sync task rewrites the sealed sums with the cluster's
+ * history (once, at first contact with Redis); readers retry across a change.
+ */
+export const H_HISTORY_GEN = 10;
 /** First of MAX_SLOTS writer slots: each holds the second its thread counts into (see VisitCounter). */
 export const H_WRITER_SECONDS = 16;
 export const HEADER_INT32 = H_WRITER_SECONDS + MAX_SLOTS;
+/**
+ * The last writer slot belongs to the cluster sync task (it adds other
+ * instances' visits to recent seconds); the supervisor never hands it out.
+ */
+export const SYNC_TASK_SLOT = MAX_SLOTS - 1;
 
 export const STORE_MODES = ["memory", "batch", "strict"] as const;
 export const STORE_OK = 0;

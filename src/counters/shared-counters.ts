@@ -12,6 +12,7 @@ import {
   F_START_MS,
   FIGURES_F64,
   FIGURES_OFFSET,
+  H_HISTORY_GEN,
   H_SEALED_UP_TO,
   H_VERSION,
   H_WRITER_SECONDS,
@@ -28,10 +29,11 @@ import {
   REQUESTS_OFFSET,
   SHARED_BYTES,
   SUMS_OFFSET,
+  SYNC_TASK_SLOT,
   TOTAL_OFFSET,
 } from "./layout.js";
 
-export { BUCKET_MASK, BUCKET_SECONDS, IDLE, MAX_SLOTS, MAX_WINDOW_SECONDS };
+export { BUCKET_MASK, BUCKET_SECONDS, IDLE, MAX_SLOTS, MAX_WINDOW_SECONDS, SYNC_TASK_SLOT };
 
 /** Typed views over the shared buffer; cheap to build in every thread. */
 export interface SharedCounters {
@@ -83,6 +85,21 @@ export const sealedUpTo = (c: SharedCounters): number => Atomics.load(c.header, 
 export const markSealed = (c: SharedCounters, second: number): void => {
   Atomics.store(c.header, H_SEALED_UP_TO, second);
 };
+
+/** The history generation: odd while the sums are rewritten (see historyRewrite). */
+export const historyGeneration = (c: SharedCounters): number => Atomics.load(c.header, H_HISTORY_GEN);
+/**
+ * Rewrites history in place (cluster mode, once, in the sealer's thread):
+ * readers that overlap `rewrite` see the generation move and read again.
+ */
+export function historyRewrite(c: SharedCounters, rewrite: () => void): void {
+  Atomics.add(c.header, H_HISTORY_GEN, 1);
+  try {
+    rewrite();
+  } finally {
+    Atomics.add(c.header, H_HISTORY_GEN, 1);
+  }
+}
 
 /** Header index of writer slot `slot`: the second its thread counts into. */
 export function writerSlotIndex(slot: number): number {

@@ -7,6 +7,7 @@ import { CLEAR_DELAY_SECONDS } from "./sealer.js";
 import {
   BUCKET_MASK,
   epochMs,
+  historyGeneration,
   MAX_WINDOW_SECONDS,
   type SharedCounters,
   sealedUpTo,
@@ -39,6 +40,7 @@ export class StatsReader {
     const now = relativeSecond(this.clock.nowMs(), this.epochMs);
     const start = now - windowSeconds + 1;
     for (;;) {
+      const generation = historyGeneration(this.counters);
       const sealed = sealedUpTo(this.counters);
       let sum = 0;
       let from = start;
@@ -49,7 +51,12 @@ export class StatsReader {
       for (let s = from; s <= now; s++) sum += Atomics.load(buckets, s & BUCKET_MASK);
       // Race avoided: the sealer recycling a bucket or sum we just read. It only
       // does so CLEAR_DELAY seconds after sealing, so an unmoved mark proves the read.
-      if (sealedUpTo(this.counters) - sealed < CLEAR_DELAY_SECONDS) {
+      // Also retried: a read across a history rewrite (cluster mode, once), which the generation brackets.
+      if (
+        sealedUpTo(this.counters) - sealed < CLEAR_DELAY_SECONDS &&
+        (generation & 1) === 0 &&
+        historyGeneration(this.counters) === generation
+      ) {
         // Buckets are added after the total, so reading the total last keeps recent ≤ total.
         return Math.min(sum, this.totalVisits());
       }

@@ -33,6 +33,10 @@ export interface TestServiceOptions {
   onFatal?: (message: string) => void;
   liveMaxConnections?: number;
   liveIdleSeconds?: number;
+  /** Cluster mode: --redis, --node-id, --cluster-key. */
+  redis?: string;
+  nodeId?: string;
+  clusterKey?: string;
 }
 
 type Hooks = Pick<TestContext, "after"> | { after: (fn: () => Promise<void>) => void };
@@ -52,6 +56,9 @@ export async function startTestService(hooks: Hooks, options: TestServiceOptions
     ["--trust-proxy", options.trustProxy],
     ["--live-idle-seconds", options.liveIdleSeconds],
     ["--live-max-connections", options.liveMaxConnections],
+    ["--redis", options.redis],
+    ["--node-id", options.nodeId],
+    ["--cluster-key", options.clusterKey],
   ];
   const argv = flags.flatMap(([flag, value]) =>
     value === undefined || value === false ? [] : value === true ? [flag] : [flag, String(value)],

@@ -22,6 +22,7 @@ describe("parseArgs", () => {
         ringBytes: 4 * 1024 * 1024,
         storeRetryMs: 30_000,
         journalDeferBytes: 512 * 1024 * 1024,
+        cluster: { redisUrl: null, nodeId: null, clusterKey: "traffic-tracker" },
         live: { maxConnections: 10_000, idleSeconds: 120, maxBackpressureBytes: 65_536 },
       },
     );
@@ -58,6 +59,16 @@ describe("parseArgs", () => {
       ["--live-max-connections", "50", "--live-idle-seconds", "30", "--live-backpressure-kib", "8"],
       {},
       { live: { maxConnections: 50, idleSeconds: 30, maxBackpressureBytes: 8192 } },
+    ],
+    [
+      ["--redis", "redis://:pw@10.0.0.7:6379/0", "--node-id", "shop-1:8080"],
+      {},
+      { cluster: { redisUrl: "redis://:pw@10.0.0.7:6379/0", nodeId: "shop-1:8080", clusterKey: "traffic-tracker" } },
+    ],
+    [
+      [],
+      { REDIS_URL: "rediss://cache.example:6380", NODE_ID: "b", CLUSTER_KEY: "black-friday" },
+      { cluster: { redisUrl: "rediss://cache.example:6380", nodeId: "b", clusterKey: "black-friday" } },
     ],
   ];
   for (const [argv, env, expected] of ok) {
@@ -107,6 +118,10 @@ describe("parseArgs", () => {
     [["--store-retry-seconds", "0"], {}, '--store-retry-seconds must be a whole number from 1 to 3600, got "0"'],
     [["--journal-defer-mib", "-1"], {}, '--journal-defer-mib must be a whole number from 0 to 1048576, got "-1"'],
     [["--live-idle-seconds", "2"], {}, '--live-idle-seconds must be a whole number from 8 to 960, got "2"'],
+    [["--redis", "http://:pw@host"], {}, "--redis must start with redis:// or rediss:// (got http://)"],
+    [[], { REDIS_URL: "not a url" }, "REDIS_URL must be a URL like redis://host:6379/0 or rediss://host:6380"],
+    [["--node-id", "a b"], {}, '--node-id must be 1-128 letters, digits or . _ : @ - [ ], got "a b"'],
+    [["--cluster-key", "{x}"], {}, '--cluster-key must be 1-128 letters, digits or . _ : @ - [ ], got "{x}"'],
     [["--bogus"], {}, "unknown option '--bogus'"],
     [["--port"], {}, "option '-p, --port <port>' argument missing"],
     [["serve"], {}, "too many arguments. Expected 0 arguments but got 1."],

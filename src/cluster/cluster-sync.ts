@@ -1,0 +1,325 @@
+/**
+ * @module The background task of cluster mode (main thread, every ≈100 ms):
+ * captures this instance's new visits per second from the shared buckets,
+ * sends them to Redis as one idempotent batch (a per-node sequence number: a
+ * retried batch is applied once), reserves visit numbers with it, and brings
+ * the other instances' visits back into the shared total and buckets. One call
+ * to Redis per round, whatever the traffic.
+ *
+ * The shared total is this instance's visits (added by workers) plus what this
+ * task adds: the cluster total as of the last reply, less this instance's
+ * visits that reply already holds. So /stats shows every visit once.
+ */
+import type { Clock } from "../counters/clock.js";
+import type { SharedCounters } from "../counters/shared-counters.js";
+import type { Logger } from "../log.js";
+import { installHistory } from "./cluster-history.js";
+import { CLUSTER_DEGRADED, CLUSTER_OK, type ClusterState } from "./cluster-state.js";
+import { GIVE_BACK_FUNCTION, HISTORY_FUNCTION, keyPrefix, SYNC_FUNCTION } from "./library.js";
+import { NumberBudget } from "./number-budget.js";
+import type { Reply } from "./redis-link.js";
+import { SecondLedgers } from "./second-ledger.js";
+
+export const SYNC_INTERVAL_MS = 100;
+/** Most seconds in one batch (a long outage's backlog goes over several rounds). */
+const MAX_BATCH_SECONDS = 2000;
+
+/** What the sync task needs from a Redis connection (RedisLink; a fake in unit tests). */
+export interface RedisCaller {
+  fcall(name: string, args: readonly (string | number)[]): Promise<Reply>;
+  readonly errors: number;
+}
+
+export interface ClusterSyncOptions {
+  readonly counters: SharedCounters;
+  readonly state: ClusterState;
+  readonly redis: RedisCaller;
+  readonly clusterKey: string;
+  readonly nodeId: string;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Visits this instance's store holds (restart after a crash: those Redis lacks are sent once). */
+  readonly stored?: { readonly visits: number; readonly lastUnixSecond: number };
+}
+
+interface Batch {
+  readonly seq: number;
+  /** A new seq (visits or a reservation to apply), not a poll. */
+  readonly fresh: boolean;
+  readonly pairs: number[];
+  /** Visits captured from the buckets (the rest: reconciled or re-sent). */
+  readonly local: number;
+  readonly reserve: number;
+  readonly floor: number;
+  tries: number;
+}
+
+export class ClusterSync {
+  private readonly o: ClusterSyncOptions;
+  private readonly prefix: string;
+  private readonly ledgers: SecondLedgers;
+  private readonly budget: NumberBudget;
+  /** Unix second → [captured local visits, other visits (reconciled, re-sent)] not yet in a batch. */
+  private readonly pending = new Map<number, [number, number]>();
+  private inFlight: Batch | undefined;
+  private seq = 0;
+  private contacted = false;
+  /** Local visits Redis holds (acknowledged) and what this task added to the shared total. */
+  private ackedLocal = 0;
+  private contributed = 0;
+  /** This node's visits Redis should hold: to notice a Redis that lost writes. */
+  private applied = 0;
+  /** Unix second → this node's visits applied in it (recent seconds only). */
+  private readonly ownSeconds = new Map<number, number>();
+  private capturedLocal = 0;
+  private lastBlockEnd = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  /** No worker takes numbers any more: reserve none. */
+  private stopping = false;
+
+  constructor(options: ClusterSyncOptions) {
+    this.o = options;
+    this.prefix = keyPrefix(options.clusterKey);
+    this.ledgers = new SecondLedgers(options.counters);
+    this.budget = new NumberBudget();
+    this.ledgers.hold(options.clock.nowMs());
+  }
+
+  /** Runs a round every SYNC_INTERVAL_MS (never two at once). */
+  start(): void {
+    this.timer = setInterval(() => {
+      this.running ??= this.round().finally(() => (this.running = undefined));
+    }, SYNC_INTERVAL_MS);
+  }
+
+  /** One round: capture, then one exchange with Redis (or none before it answers). */
+  async round(): Promise<void> {
+    const nowMs = this.o.clock.nowMs();
+    const now = this.ledgers.hold(nowMs);
+    this.ledgers.capture(now, (second, visits) => {
+      this.addPending(second, visits, 0);
+      this.capturedLocal += visits;
+    });
+    this.budget.observe(nowMs, this.capturedLocal);
+    this.publishPending();
+    const started = performance.now();
+    try {
+      if (!this.contacted) await this.firstContact(nowMs);
+      await this.exchange(now);
+      this.o.state.addFigure("flushSecondsSum", (performance.now() - started) / 1000);
+      this.o.state.addFigure("flushes", 1);
+      this.o.state.setFigure("lastSyncMs", this.o.clock.nowMs());
+      this.o.state.state = CLUSTER_OK;
+    } catch (error) {
+      if (this.o.state.state === CLUSTER_OK) {
+        this.o.log.warn("cluster: Redis unreachable, counting on reserved numbers", { error: describe(error) });
+      }
+      if (this.contacted) this.o.state.state = CLUSTER_DEGRADED;
+    }
+    this.o.state.setFigure("redisErrors", this.o.redis.errors);
+    this.publishPending();
+  }
+
+  /** First answer from Redis: this node's state, the cluster's history, reconciliation. */
+  private async firstContact(nowMs: number): Promise<void> {
+    const hello = list(await this.o.redis.fcall(SYNC_FUNCTION, [this.prefix, this.o.nodeId, 0, 0, 0, 1, 0]));
+    const history = list(await this.o.redis.fcall(HISTORY_FUNCTION, [this.prefix, Math.floor(nowMs / 1000)]));
+    const applied = num(hello[1]);
+    this.seq = num(hello[2]);
+    this.applied = applied;
+    const total = num(history[0]);
+    installHistory(this.o.counters, this.ledgers, total, history.slice(1).map(num));
+    this.contributed = total;
+    const stored = this.o.stored;
+    if (stored && stored.visits > applied) {
+      // Visits this instance stored but never got into Redis (it was killed): sent once, now.
+      const missing = stored.visits - applied;
+      this.addPending(stored.lastUnixSecond, 0, missing);
+      this.o.state.addFigure("reconciledVisits", missing);
+      this.o.log.warn("cluster: sending visits the store holds and Redis lacks", { visits: missing });
+    }
+    this.contacted = true;
+    this.o.log.info("cluster: in contact with Redis", { node_id: this.o.nodeId, total_visits: total });
+  }
+
+  private async exchange(now: number): Promise<void> {
+    const batch = this.inFlight ?? this.nextBatch();
+    this.inFlight = batch;
+    if (batch.tries > 0) this.o.state.addFigure("batchesRetried", 1);
+    batch.tries++;
+    const from = this.ledgers.held;
+    const reply = list(
+      await this.o.redis.fcall(SYNC_FUNCTION, [
+        this.prefix,
+        this.o.nodeId,
+        batch.seq,
+        batch.reserve,
+        batch.floor,
+        this.ledgers.epochSecond + from,
+        this.ledgers.epochSecond + now,
+        ...batch.pairs,
+      ]),
+    );
+    const [total, applied, lastSeq, block, size, nodes] = reply.slice(0, 6).map(num) as number[];
+    this.inFlight = undefined;
+    if (batch.fresh) {
+      // A fresh seq is always above the stored one, so Redis has applied it (now or on an earlier try).
+      if ((lastSeq as number) < batch.seq) throw new Error(`Redis holds seq ${lastSeq} below batch ${batch.seq}`);
+      this.acknowledge(batch, block as number, size as number);
+    }
+    if ((applied as number) < this.applied) this.resend(this.applied - (applied as number), now);
+    this.o.state.nodes = nodes as number;
+    this.applyRemote(total as number, from, now, reply.slice(7).map(num));
+  }
+
+  /** The pending visits (and a reservation, when numbers run low) under a new seq; else a poll. */
+  private nextBatch(): Batch {
+    const pairs: number[] = [];
+    let local = 0;
+    for (const [second, [captured, other]] of this.pending) {
+      if (pairs.length >= 2 * MAX_BATCH_SECONDS) break;
+      pairs.push(second, captured + other);
+      local += captured;
+      this.pending.delete(second);
+    }
+    const reserve = this.stopping ? 0 : this.budget.wanted(this.o.state.numbersLeft());
+    const fresh = pairs.length > 0 || reserve > 0;
+    // A poll reuses the last seq: Redis applies nothing and just reports.
+    return { seq: fresh ? ++this.seq : this.seq, fresh, pairs, local, reserve, floor: this.lastBlockEnd, tries: 0 };
+  }
+
+  private acknowledge(batch: Batch, block: number, size: number): void {
+    this.ackedLocal += batch.local;
+    for (let i = 0; i < batch.pairs.length; i += 2) {
+      const second = batch.pairs[i] as number;
+      const visits = batch.pairs[i + 1] as number;
+      this.applied += visits;
+      this.ownSeconds.set(second, (this.ownSeconds.get(second) ?? 0) + visits);
+    }
+    if (batch.reserve > 0 && size > 0) {
+      this.o.state.addBlock(block - size + 1, size);
+      this.o.state.addFigure("numbersReserved", size);
+      this.lastBlockEnd = block;
+    }
+  }
+
+  /** Redis holds fewer of this node's visits than it acknowledged (restarted without its last writes). */
+  private resend(missing: number, now: number): void {
+    this.o.log.error("cluster: Redis lost acknowledged visits of this instance; sending them again", {
+      visits: missing,
+    });
+    this.applied -= missing;
+    this.addPending(this.ledgers.epochSecond + now, 0, missing);
+  }
+
+  /** Brings the others' visits into the shared total and, where the second is still held, its bucket. */
+  private applyRemote(total: number, from: number, now: number, clusterSeconds: number[]): void {
+    const target = total - this.ackedLocal;
+    const delta = target - this.contributed;
+    if (delta === 0) return;
+    // Total first, buckets after: a reader never sees more recent visits than total.
+    Atomics.add(this.o.counters.total, 0, BigInt(delta));
+    this.contributed = target;
+    if (delta < 0) return;
+    let left = delta;
+    for (let s = from; s <= now && left > 0; s++) {
+      const unix = this.ledgers.epochSecond + s;
+      const others = (clusterSeconds[s - from] ?? 0) - (this.ownSeconds.get(unix) ?? 0) - this.ledgers.remoteIn(s);
+      if (others <= 0) continue;
+      const add = Math.min(others, left);
+      this.ledgers.addRemote(s, add);
+      left -= add;
+    }
+    // Visits of seconds already past the held one (late batches, history gaps) count in the oldest held second.
+    if (left > 0) this.ledgers.addRemote(from, left);
+    for (const second of this.ownSeconds.keys()) {
+      if (second < this.ledgers.epochSecond + from) this.ownSeconds.delete(second);
+    }
+  }
+
+  private addPending(second: number, captured: number, other: number): void {
+    const entry = this.pending.get(second);
+    if (entry) {
+      entry[0] += captured;
+      entry[1] += other;
+    } else this.pending.set(second, [captured, other]);
+  }
+
+  /** Visits counted here (or found in the store) that Redis has not acknowledged yet. */
+  private publishPending(): void {
+    let other = 0;
+    for (const entry of this.pending.values()) other += entry[1];
+    if (this.inFlight) other += sumVisits(this.inFlight.pairs) - this.inFlight.local;
+    this.o.state.setFigure("pendingVisits", this.capturedLocal - this.ackedLocal + other);
+  }
+
+  /**
+   * After the workers have stopped: flush what is left (retrying for up to
+   * `withinMs`), then give back the unused numbers if no one reserved since.
+   */
+  async stop(withinMs: number): Promise<void> {
+    const deadline = performance.now() + withinMs;
+    clearInterval(this.timer);
+    this.stopping = true;
+    await this.running;
+    // Never in contact: no numbers, so no visits to send (a store's backlog waits for the next start).
+    while (performance.now() < deadline && (this.contacted || this.capturedLocal > 0)) {
+      await this.round();
+      if (this.contacted && this.inFlight === undefined && this.pending.size === 0) break;
+      await new Promise((r) => setTimeout(r, SYNC_INTERVAL_MS));
+    }
+    if (this.pending.size > 0 || this.inFlight) {
+      this.o.log.error("cluster: visits could not be sent to Redis before shutdown", {
+        visits: this.capturedLocal - this.ackedLocal,
+      });
+    }
+    await this.giveBack();
+    this.ledgers.release();
+  }
+
+  private async giveBack(): Promise<void> {
+    const ranges: Array<[number, number]> = [];
+    // Blocks back to back (no one reserved between them) give back as one range.
+    for (const range of this.o.state.numbersLeft() > 0 ? this.o.state.unusedRanges() : []) {
+      const last = ranges[ranges.length - 1];
+      if (last && last[1] + 1 === range[0]) last[1] = range[1];
+      else ranges.push(range);
+    }
+    let unused = 0;
+    for (const [first, last] of ranges) unused += last - first + 1;
+    const tail = ranges[ranges.length - 1];
+    if (tail && tail[1] === this.lastBlockEnd && this.contacted) {
+      try {
+        const done = await this.o.redis.fcall(GIVE_BACK_FUNCTION, [this.prefix, tail[1], tail[0]]);
+        if (num(done) === 1) {
+          unused -= tail[1] - tail[0] + 1;
+          this.o.state.addFigure("numbersGivenBack", tail[1] - tail[0] + 1);
+        }
+      } catch (error) {
+        this.o.log.warn("cluster: could not give unused numbers back", { error: describe(error) });
+      }
+    }
+    this.o.state.addFigure("numbersUnused", unused);
+    if (unused > 0) this.o.log.info("cluster: visit numbers left unused (a gap)", { numbers: unused });
+  }
+}
+
+function list(reply: Reply): Reply[] {
+  if (!Array.isArray(reply)) throw new Error(`unexpected reply from Redis: ${String(reply)}`);
+  return reply;
+}
+
+function sumVisits(pairs: readonly number[]): number {
+  let n = 0;
+  for (let i = 1; i < pairs.length; i += 2) n += pairs[i] as number;
+  return n;
+}
+
+function num(value: Reply | undefined): number {
+  return typeof value === "number" ? value : Number(value ?? 0);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,199 @@
+/**
+ * The cluster sync task against a real redis-server: exact totals across
+ * instances, idempotent retries, numbers unique and given back, history and
+ * reconciliation. Rounds are driven by hand (no timer) to stage each step.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { ClusterState } from "../../src/cluster/cluster-state.js";
+import { ClusterSync } from "../../src/cluster/cluster-sync.js";
+import { keyPrefix } from "../../src/cluster/library.js";
+import { RedisLink } from "../../src/cluster/redis-link.js";
+import { systemClock } from "../../src/counters/clock.js";
+import { createCounters, type SharedCounters } from "../../src/counters/shared-counters.js";
+import { StatsReader } from "../../src/counters/stats-reader.js";
+import { VisitCounter } from "../../src/counters/visit-counter.js";
+import { createLogger } from "../../src/log.js";
+import { FlakyProxy, RedisServer, waitFor } from "../helpers/redis-server.js";
+
+interface Instance {
+  counters: SharedCounters;
+  state: ClusterState;
+  sync: ClusterSync;
+  link: RedisLink;
+  counter: VisitCounter;
+  reader: StatsReader;
+  logs: string[];
+  /** Counts one visit as a worker would: a number from the blocks, then the counters. 0: refused. */
+  visit(): number;
+}
+
+function instance(
+  url: string,
+  nodeId: string,
+  clusterKey: string,
+  stored?: { visits: number; lastUnixSecond: number },
+) {
+  const counters = createCounters(systemClock.nowMs());
+  const state = new ClusterState();
+  const logs: string[] = [];
+  const log = createLogger("json", (line) => logs.push(line));
+  const link = new RedisLink(url, () => {});
+  link.start();
+  const sync = new ClusterSync({
+    counters,
+    state,
+    redis: link,
+    clusterKey,
+    nodeId,
+    clock: systemClock,
+    log,
+    ...(stored ? { stored } : {}),
+  });
+  const counter = new VisitCounter(counters, 0, systemClock);
+  const it: Instance = {
+    counters,
+    state,
+    sync,
+    link,
+    counter,
+    reader: new StatsReader(counters, systemClock),
+    logs,
+    visit() {
+      const n = state.takeNumber();
+      if (n !== 0) counter.count();
+      return n;
+    },
+  };
+  return it;
+}
+
+async function roundUntil(what: string, instances: Instance[], done: () => boolean | Promise<boolean>) {
+  await waitFor(what, async () => {
+    for (const i of instances) await i.sync.round();
+    return done();
+  });
+}
+
+describe("cluster sync against a real Redis", () => {
+  let redis: RedisServer;
+  let proxy: FlakyProxy;
+  const links: RedisLink[] = [];
+  let campaign = 0;
+  const nextKey = () => `test-${process.pid}-${++campaign}`;
+  const make = (url: string, node: string, key: string, stored?: { visits: number; lastUnixSecond: number }) => {
+    const i = instance(url, node, key, stored);
+    links.push(i.link);
+    return i;
+  };
+
+  before(async () => {
+    redis = await RedisServer.start();
+    proxy = await FlakyProxy.start(redis.port);
+  });
+  after(async () => {
+    for (const link of links) await link.close();
+    await proxy.close();
+    await redis.stop();
+  });
+
+  test("two instances agree on the exact total, and every visit number is unique", async () => {
+    const key = nextKey();
+    const a = make(redis.url, "a", key);
+    const b = make(redis.url, "b", key);
+    await roundUntil("numbers on both instances", [a, b], () => a.state.numbersLeft() > 0 && b.state.numbersLeft() > 0);
+    const numbers = new Set<number>();
+    let accepted = 0;
+    for (let i = 0; i < 5000; i++) {
+      const n = (i % 3 === 0 ? b : a).visit();
+      if (n === 0) {
+        await a.sync.round();
+        await b.sync.round();
+        continue;
+      }
+      accepted++;
+      assert.ok(!numbers.has(n), `number ${n} handed out twice`);
+      numbers.add(n);
+      if (i % 400 === 0) await Promise.all([a.sync.round(), b.sync.round()]);
+    }
+    await roundUntil("both instances to show every visit", [a, b], () => {
+      return a.reader.totalVisits() === accepted && b.reader.totalVisits() === accepted;
+    });
+    assert.equal(await redis.number("GET", `${keyPrefix(key)}total`), accepted);
+    assert.equal(a.reader.recentVisits(60), accepted);
+    assert.equal(b.reader.recentVisits(60), accepted);
+    assert.equal(a.state.figure("pendingVisits"), 0);
+  });
+
+  test("a batch whose reply is lost is applied once when retried", async () => {
+    const key = nextKey();
+    const a = make(proxy.url, "a", key);
+    await roundUntil("numbers", [a], () => a.state.numbersLeft() > 0);
+    for (let i = 0; i < 100; i++) assert.notEqual(a.visit(), 0);
+    proxy.dropNextReply();
+    const dropped = proxy.dropped;
+    await roundUntil("the reply to be dropped and the batch retried", [a], () => proxy.dropped > dropped);
+    assert.equal(await redis.number("GET", `${keyPrefix(key)}total`), 100, "Redis applied the batch before the cut");
+    await roundUntil("the retry to be acknowledged", [a], () => a.state.figure("pendingVisits") === 0);
+    assert.ok(a.state.figure("batchesRetried") >= 1);
+    assert.equal(await redis.number("GET", `${keyPrefix(key)}total`), 100);
+    assert.equal(a.reader.totalVisits(), 100);
+  });
+
+  test("unused numbers are given back at stop when no one reserved since, else counted unused", async () => {
+    const key = nextKey();
+    const ids = `${keyPrefix(key)}ids`;
+    const a = make(redis.url, "a", key);
+    await roundUntil("numbers", [a], () => a.state.numbersLeft() > 0);
+    const first = a.visit();
+    a.visit();
+    await a.sync.stop(5000);
+    assert.equal(await redis.number("GET", ids), first + 1, "the counter is back just after the last number used");
+    assert.ok(a.state.figure("numbersGivenBack") > 0);
+    assert.equal(a.state.figure("numbersUnused"), 0);
+
+    const b = make(redis.url, "b", key);
+    const c = make(redis.url, "c", key);
+    await roundUntil("numbers", [b], () => b.state.numbersLeft() > 0);
+    await roundUntil("numbers", [c], () => c.state.numbersLeft() > 0);
+    const left = b.state.numbersLeft();
+    const before = await redis.number("GET", ids);
+    await b.sync.stop(5000);
+    assert.equal(await redis.number("GET", ids), before, "c reserved after b: b's numbers stay taken");
+    assert.equal(b.state.figure("numbersUnused"), left);
+    assert.equal(b.state.figure("numbersGivenBack"), 0);
+    await c.sync.stop(5000);
+  });
+
+  test("a new instance starts from the cluster's total and recent history", async () => {
+    const key = nextKey();
+    const a = make(redis.url, "a", key);
+    await roundUntil("numbers", [a], () => a.state.numbersLeft() > 0);
+    for (let i = 0; i < 250; i++) a.visit();
+    await roundUntil("a's visits in Redis", [a], () => a.state.figure("pendingVisits") === 0);
+    const b = make(redis.url, "b", key);
+    await roundUntil("b's first contact", [b], () => b.reader.totalVisits() === 250);
+    assert.equal(b.reader.recentVisits(60), 250);
+    assert.equal(b.reader.recentVisits(3600), 250);
+  });
+
+  test("visits a crashed instance stored but never sent are reconciled once", async () => {
+    const key = nextKey();
+    const a = make(redis.url, "a", key);
+    await roundUntil("numbers", [a], () => a.state.numbersLeft() > 0);
+    for (let i = 0; i < 40; i++) a.visit();
+    await roundUntil("a's visits in Redis", [a], () => a.state.figure("pendingVisits") === 0);
+    // The store held 40 + 7: the last 7 were never flushed before the kill.
+    const lastSecond = Math.floor(Date.now() / 1000);
+    const again = make(redis.url, "a", key, { visits: 47, lastUnixSecond: lastSecond });
+    await roundUntil("the reconciliation", [again], () => again.reader.totalVisits() === 47);
+    await roundUntil("nothing pending", [again], () => again.state.figure("pendingVisits") === 0);
+    assert.equal(again.state.figure("reconciledVisits"), 7);
+    // A second restart with the same store sends nothing more.
+    const third = make(redis.url, "a", key, { visits: 47, lastUnixSecond: lastSecond });
+    await roundUntil("contact", [third], () => third.reader.totalVisits() === 47);
+    await third.sync.round();
+    assert.equal(third.state.figure("reconciledVisits"), 0);
+    assert.equal(await redis.number("GET", `${keyPrefix(key)}total`), 47);
+  });
+});
