@@ -5,7 +5,7 @@
  */
 import { hostname } from "node:os";
 import type { Clock } from "../counters/clock.js";
-import type { SharedCounters } from "../counters/layout.js";
+import type { SharedCounters } from "../counters/shared-counters.js";
 import type { Logger } from "../log.js";
 import type { ClusterView } from "./cluster-report.js";
 import { ClusterState } from "./cluster-state.js";
@@ -46,7 +46,6 @@ export class ClusterNode {
       clock: Clock;
       log: Logger;
       port: number;
-      writerSlot: number;
       stored?: { visits: number; lastUnixSecond: number };
     },
   ) {
@@ -65,7 +64,6 @@ export class ClusterNode {
       nodeId: this.nodeId,
       clock: context.clock,
       log: context.log,
-      writerSlot: context.writerSlot,
       ...(context.stored ? { stored: context.stored } : {}),
     });
   }

@@ -6,7 +6,7 @@
  */
 import { errors } from "../contract/errors.js";
 import type { Clock } from "../counters/clock.js";
-import type { SharedCounters } from "../counters/layout.js";
+import type { SharedCounters } from "../counters/shared-counters.js";
 import { VisitCounter } from "../counters/visit-counter.js";
 import type { Deliver, Pending, SinkOutcome, VisitSink } from "../sink/visit-sink.js";
 import type { ClusterState } from "./cluster-state.js";
@@ -16,15 +16,15 @@ import type { ClusterState } from "./cluster-state.js";
  * answers with the number taken from the cluster's blocks for this visit.
  */
 export class ClusterCounter extends VisitCounter {
-  /** Set by ClusterSink just before the wrapped sink records the visit. */
+  /** Set by ClusterSink just before the wrapped sink counts the visit. */
   number = 0;
 
   constructor(counters: SharedCounters, slot: number, clock: Clock) {
     super(counters, slot, clock);
   }
 
-  override record(): number {
-    super.record();
+  override count(): number {
+    super.count();
     return this.number;
   }
 }

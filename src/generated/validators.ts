@@ -307,6 +307,10 @@ export const schemas = {
                     },
                     store: {
                         $ref: "#/components/schemas/StoreHealth"
+                    },
+                    cluster: {
+                        $ref: "#/components/schemas/ClusterHealth",
+                        description: "Cluster mode only (--redis)."
                     }
                 },
                 required: [
@@ -371,6 +375,66 @@ export const schemas = {
                     "mode"
                 ],
                 description: "The visit store as /health sees it."
+            },
+            ClusterHealth: {
+                type: "object",
+                properties: {
+                    state: {
+                        oneOf: [
+                            {
+                                "const": "ok"
+                            },
+                            {
+                                "const": "degraded"
+                            }
+                        ],
+                        description: "ok: the last sync with Redis succeeded; degraded: Redis is unreachable (counting goes on from reserved numbers)."
+                    },
+                    node_id: {
+                        type: "string"
+                    },
+                    redis: {
+                        type: "string",
+                        description: "The Redis URL, without its password."
+                    },
+                    last_sync_age_ms: {
+                        oneOf: [
+                            {
+                                type: "null"
+                            },
+                            {
+                                type: "integer",
+                                minimum: 0
+                            }
+                        ],
+                        description: "Since the last successful sync, ms; null before the first."
+                    },
+                    pending_visits: {
+                        type: "integer",
+                        minimum: 0,
+                        description: "Visits counted here that Redis has not acknowledged yet."
+                    },
+                    ids_left: {
+                        type: "integer",
+                        minimum: 0,
+                        description: "Reserved visit numbers left (0: POST /visit answers 503 until Redis is back)."
+                    },
+                    nodes: {
+                        type: "integer",
+                        minimum: 0,
+                        description: "Instances Redis saw in the last 10 s."
+                    }
+                },
+                required: [
+                    "state",
+                    "node_id",
+                    "redis",
+                    "last_sync_age_ms",
+                    "pending_visits",
+                    "ids_left",
+                    "nodes"
+                ],
+                description: "This instance's view of the cluster (cluster mode)."
             },
             ReadyResponse: {
                 type: "object",

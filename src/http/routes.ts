@@ -4,6 +4,7 @@
  * onAborted before any asynchronous step, and never let an exception escape.
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from "uWebSockets.js";
+import { type ClusterView, clusterHealth, clusterMetrics, clusterNotReady } from "../cluster/cluster-report.js";
 import { errors, validationError } from "../contract/errors.js";
 import type { SharedCounters } from "../counters/shared-counters.js";
 import type { StatsReader } from "../counters/stats-reader.js";
@@ -36,6 +37,8 @@ export interface RouteDeps {
   readonly sink: VisitSink;
   /** Which address a stored visit without ip_address gets. */
   readonly clientAddress: ClientAddressSource;
+  /** Cluster mode (--redis): what /health, /ready and /metrics add. */
+  readonly cluster?: ClusterView;
 }
 
 /** Methods each known path answers (Allow header of a 405). */
@@ -110,8 +113,26 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps): void {
     app.get(path, (res, req) => answer(res, req, false));
     app.head(path, (res, req) => answer(res, req, true));
   };
-  probe("/health", () => readHealth(deps.counters, Date.now()), "healthy");
-  probe("/ready", () => readReadiness(deps.counters), "ready");
+  const cluster = deps.cluster;
+  probe(
+    "/health",
+    () => {
+      const health = readHealth(deps.counters, Date.now());
+      // Redis away is "degraded", not unhealthy: counting goes on from the reserved numbers.
+      if (cluster) health.cluster = clusterHealth(cluster, Date.now());
+      return health;
+    },
+    "healthy",
+  );
+  probe(
+    "/ready",
+    () => {
+      const ready = readReadiness(deps.counters);
+      const notReady = cluster && ready.status === "ready" ? clusterNotReady(cluster) : undefined;
+      return notReady === undefined ? ready : { status: "not ready", reason: notReady };
+    },
+    "ready",
+  );
 
   // /metrics: the shared counters, then this process's metrics from prom-client (asynchronous).
   const metrics = (res: HttpResponse, req: HttpRequest, head: boolean) => {
@@ -120,7 +141,8 @@ export function registerRoutes(app: TemplatedApp, deps: RouteDeps): void {
       res.onAborted(() => {
         ex.aborted = true;
       });
-      const shared = renderMetrics(deps.counters);
+      let shared = renderMetrics(deps.counters);
+      if (cluster) shared += `${clusterMetrics(cluster, Date.now()).join("\n")}\n`;
       deps.processMetrics().then(
         (text) => res.cork(() => responder.send(res, ex, "200 OK", shared + text, EXPOSITION_TYPE)),
         (error: unknown) =>

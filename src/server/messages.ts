@@ -3,6 +3,7 @@
  * Counting never goes through messages: only start-up, faults and shutdown.
  */
 
+import type { ClusterWorkerData } from "../cluster/cluster-node.js";
 import type { ClientAddressSource } from "../http/client-address.js";
 import type { LiveLimits } from "../live/live-feed.js";
 import type { Durability } from "../store/messages.js";
@@ -29,6 +30,8 @@ export interface WorkerConfig {
   readonly clientAddress: ClientAddressSource;
   /** GET /live limits, per thread. */
   readonly live: LiveLimits;
+  /** Cluster mode: visit numbers and the sync task's figures (absent: one instance on its own). */
+  readonly cluster?: ClusterWorkerData;
 }
 
 export type ToWorker = { type: "drain" } | { type: "inject-fault" };

@@ -3,6 +3,7 @@
  * worker threads. The CLI calls this; so do the integration tests.
  */
 
+import { ClusterNode } from "../cluster/cluster-node.js";
 import type { Config } from "../config/options.js";
 import { type Clock, systemClock } from "../counters/clock.js";
 import { Sealer } from "../counters/sealer.js";
@@ -90,7 +91,17 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
       total_visits: history.total,
     });
   }
-  const counters = createCounters(startMs, history);
+  // Cluster mode: the counters start empty and get the cluster's history at first contact with Redis.
+  const redisUrl = config.cluster.redisUrl;
+  const counters = createCounters(startMs, redisUrl === null ? history : NO_HISTORY);
+  const cluster =
+    redisUrl === null
+      ? undefined
+      : new ClusterNode(
+          { redisUrl, nodeId: config.cluster.nodeId, clusterKey: config.cluster.clusterKey },
+          { counters, clock, log, port, ...(recorder ? { stored: storedVisits(history, startMs) } : {}) },
+        );
+  cluster?.start();
   setStoreMode(counters, recorder ? config.durability : "memory");
   setStoreFigure(counters, "heartbeatMs", Date.now());
   recorder?.start(counters.buffer);
@@ -112,6 +123,7 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
       durability: config.durability,
       clientAddress: clientAddressSource(config),
       live: config.live,
+      ...(cluster ? { cluster: cluster.workerData } : {}),
       ...(hooks.clock ? { clock: hooks.clock.buffer } : {}),
     },
     ...(recorder ? { rings: { open: () => recorder.openRing(), retire: (ring) => recorder.retireRing(ring) } } : {}),
@@ -121,6 +133,7 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
   } catch (error) {
     clearInterval(sealTimer);
     await supervisor.stop();
+    await cluster?.stop();
     await recorder?.stop();
     throw error;
   }
@@ -140,6 +153,8 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
       stopping ??= (async () => {
         setServiceState(counters, "draining");
         await supervisor.stop();
+        // Every worker has exited: the cluster's last flush sees every visit, then numbers go back.
+        await cluster?.stop();
         clearInterval(sealTimer);
         sealer.tick();
         // Last: every worker has exited, so the rings hold all there will ever be.
@@ -155,6 +170,13 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
     },
   };
   return service;
+}
+
+/** What a restarted instance's store holds, for the cluster to take in what Redis lacks. */
+function storedVisits(history: CounterHistory & { rows?: number }, startMs: number) {
+  let last = 0;
+  for (let i = 0; i + 1 < history.seconds.length; i += 2) last = Math.max(last, history.seconds[i] as number);
+  return { visits: history.rows ?? history.total, lastUnixSecond: last > 0 ? last : Math.floor(startMs / 1000) };
 }
 
 /** Logs the store's troubles; when it gives up, stops the service (the CLI then exits 1). */

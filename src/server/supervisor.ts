@@ -5,7 +5,7 @@
 import { EventEmitter, once } from "node:events";
 import type { Worker } from "node:worker_threads";
 import { countWorkerRestart, noteSlotUsed, setWorkersAlive, setWorkersExpected } from "../counters/service-status.js";
-import { MAX_SLOTS, releaseWriterSlot, type SharedCounters } from "../counters/shared-counters.js";
+import { releaseWriterSlot, type SharedCounters, SYNC_TASK_SLOT } from "../counters/shared-counters.js";
 import type { Logger } from "../log.js";
 import { spawnWorker } from "../threads/spawn.js";
 import type { FromWorker, ToWorker, WorkerConfig } from "./messages.js";
@@ -42,7 +42,8 @@ const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 16000, 30000];
 
 export class Supervisor extends EventEmitter {
   private readonly handles = new Set<Handle>();
-  private readonly freeSlots: number[] = Array.from({ length: MAX_SLOTS }, (_, i) => MAX_SLOTS - 1 - i);
+  // Every slot but the cluster sync task's, lowest first.
+  private readonly freeSlots: number[] = Array.from({ length: SYNC_TASK_SLOT }, (_, i) => SYNC_TASK_SLOT - 1 - i);
   private port = 0;
   private entry: URL;
   private stopping = false;

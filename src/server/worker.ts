@@ -11,6 +11,8 @@
 import type { us_listen_socket } from "uWebSockets.js";
 import { parentPort, workerData } from "node:worker_threads";
 import { collectDefaultMetrics, Registry } from "prom-client";
+import { clusterView } from "../cluster/cluster-node.js";
+import { ClusterCounter, ClusterSink } from "../cluster/cluster-sink.js";
 import { buildOpenApi } from "../contract/openapi.js";
 import { type Clock, SharedManualClock, systemClock } from "../counters/clock.js";
 import { viewCounters } from "../counters/shared-counters.js";
@@ -25,6 +27,7 @@ import { widgetAssets } from "../live/widget.js";
 import { createLogger } from "../log.js";
 import { RequestMetrics } from "../metrics/request-metrics.js";
 import { MemorySink } from "../sink/memory-sink.js";
+import type { VisitSink } from "../sink/visit-sink.js";
 import { StoreSink } from "../store/store-sink.js";
 import type { FromWorker, ToWorker, WorkerConfig } from "./messages.js";
 import { loadUws } from "./uws.js";
@@ -52,7 +55,10 @@ const responder = new Responder({
 });
 const processRegistry = new Registry();
 collectDefaultMetrics({ register: processRegistry });
-const counter = new VisitCounter(counters, config.slot, clock);
+const cluster = config.cluster ? clusterView(config.cluster) : undefined;
+const counter = cluster
+  ? new ClusterCounter(counters, config.slot, clock)
+  : new VisitCounter(counters, config.slot, clock);
 // Unref'd: it must not keep a draining worker alive.
 setInterval(() => counter.refreshSecond(), SECOND_REFRESH_MS).unref();
 const app = uws.App();
@@ -68,10 +74,17 @@ registerRoutes(app, {
   assets: new Map([...docsAssets(), ...widgetAssets()]),
   processMetrics: () => processRegistry.metrics(),
   faultRoute: config.allowFaultInjection,
-  sink: config.ring ? new StoreSink(counter, counters, config.ring, config.durability) : new MemorySink(counter),
+  sink: visitSink(),
+  ...(cluster ? { cluster } : {}),
   clientAddress: config.clientAddress,
   onError: (error) => tell({ type: "error", error: describe(error) }),
 });
+
+/** Memory or store; in cluster mode wrapped to number visits from the cluster's blocks. */
+function visitSink(): VisitSink {
+  const own = config.ring ? new StoreSink(counter, counters, config.ring, config.durability) : new MemorySink(counter);
+  return cluster && counter instanceof ClusterCounter ? new ClusterSink(cluster.state, counter, own) : own;
+}
 
 let listenSocket: us_listen_socket | undefined;
 let draining = false;
