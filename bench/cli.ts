@@ -5,9 +5,25 @@
  */
 import { CommanderError } from "commander";
 import { runBench } from "./bench.js";
+import { parseClusterArgs, renderClusterReport, runClusterBench } from "./cluster-bench.js";
 import { BenchUsageError, parseBenchArgs } from "./options.js";
 import { writeReports } from "./outputs.js";
 import { renderText } from "./report.js";
+
+// --cluster N: its own run (Redis plus N instances), see cluster-bench.ts.
+if (process.argv.includes("--cluster")) {
+  try {
+    const report = await runClusterBench(parseClusterArgs(process.argv.slice(2)), (line) =>
+      process.stderr.write(`${line}\n`),
+    );
+    process.stdout.write(renderClusterReport(report));
+    process.exit(report.exact ? 0 : 1);
+  } catch (error) {
+    if (error instanceof CommanderError) process.exit(error.exitCode);
+    process.stderr.write(`bench: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}
 
 let options: ReturnType<typeof parseBenchArgs>;
 try {
