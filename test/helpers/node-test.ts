@@ -6,7 +6,14 @@
  * The price: a report's `location` for a test is this file (node takes the
  * caller of test()); the test's name, and an assertion's stack, name the test.
  */
-import { type HookFn, after as nodeAfter, test as nodeTest, type TestContext, type TestOptions } from "node:test";
+import {
+  type HookFn,
+  after as nodeAfter,
+  before as nodeBefore,
+  test as nodeTest,
+  type TestContext,
+  type TestOptions,
+} from "node:test";
 
 export { describe, type TestContext } from "node:test";
 
@@ -25,3 +32,5 @@ export function test(name: string, optionsOrFn: TestOptions | TestFn, maybeFn?: 
 
 /** A file's `after` hook, with the same deadline (a stop that hangs fails instead of holding the file). */
 export const after = (fn: HookFn) => nodeAfter(fn, { timeout: TEST_TIMEOUT_MS });
+/** A file's `before` hook (e.g. starting servers), with the same deadline. */
+export const before = (fn: HookFn) => nodeBefore(fn, { timeout: TEST_TIMEOUT_MS });

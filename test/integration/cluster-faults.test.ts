@@ -5,12 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { Agent } from "node:http";
-import { after, describe, test } from "node:test";
 import { request, visit } from "../helpers/http.js";
+import { after, describe, test } from "../helpers/node-test.js";
 import { FlakyProxy, RedisServer, waitFor } from "../helpers/redis-server.js";
 import { startTestService, type TestService } from "../helpers/service.js";
 
 const manual = { after: () => {} };
+/** Two instances and a Redis started per test, then load and a fault: minutes on a loaded 2-core box. */
+const SLOW = { timeout: 240_000 };
 
 /** Concurrent visits spread over `urls` until `stop()` is called. */
 function load(urls: string[], concurrency = 16) {
@@ -87,26 +89,30 @@ describe("cluster mode under faults", () => {
     return { r, a, b, stop: async () => Promise.all([a.stop(), b.stop()]) };
   }
 
-  test("Redis paused (SIGSTOP) under load: counting goes on from reserved numbers, then 503; totals exact after", async () => {
-    const { r, a, b, stop } = await cluster("pause");
-    const traffic = load([a.url, b.url]);
-    await until("some visits", () => traffic.accepted > 300);
-    r.signal("SIGSTOP");
-    const pausedAt = traffic.accepted;
-    await waitFor("/health degraded while Redis is paused", async () => {
-      return (await request(a.url, "/health")).json.cluster.state === "degraded";
-    });
-    await until("visits answered during the pause", () => traffic.accepted > pausedAt + 100);
-    r.signal("SIGCONT");
-    const resumedAt = traffic.accepted;
-    await until("visits after the pause", () => traffic.accepted > resumedAt + 300);
-    const accepted = await traffic.stop();
-    await expectExactTotals(r, "pause", [a, b], accepted);
-    assert.equal((await request(a.url, "/health")).json.cluster.state, "ok");
-    await stop();
-  });
+  test(
+    "Redis paused (SIGSTOP) under load: counting goes on from reserved numbers, then 503; totals exact after",
+    SLOW,
+    async () => {
+      const { r, a, b, stop } = await cluster("pause");
+      const traffic = load([a.url, b.url]);
+      await until("some visits", () => traffic.accepted > 300);
+      r.signal("SIGSTOP");
+      const pausedAt = traffic.accepted;
+      await waitFor("/health degraded while Redis is paused", async () => {
+        return (await request(a.url, "/health")).json.cluster.state === "degraded";
+      });
+      await until("visits answered during the pause", () => traffic.accepted > pausedAt + 100);
+      r.signal("SIGCONT");
+      const resumedAt = traffic.accepted;
+      await until("visits after the pause", () => traffic.accepted > resumedAt + 300);
+      const accepted = await traffic.stop();
+      await expectExactTotals(r, "pause", [a, b], accepted);
+      assert.equal((await request(a.url, "/health")).json.cluster.state, "ok");
+      await stop();
+    },
+  );
 
-  test("Redis killed (SIGKILL) and restarted from its append-only file: totals exact", async () => {
+  test("Redis killed (SIGKILL) and restarted from its append-only file: totals exact", SLOW, async () => {
     const { r, a, b, stop } = await cluster("crash");
     const traffic = load([a.url, b.url]);
     await until("some visits", () => traffic.accepted > 300);
@@ -121,7 +127,7 @@ describe("cluster mode under faults", () => {
     await stop();
   });
 
-  test("replies lost after Redis applied the batch: the retries are not counted twice", async () => {
+  test("replies lost after Redis applied the batch: the retries are not counted twice", SLOW, async () => {
     let proxy: FlakyProxy | undefined;
     const { r, a, b, stop } = await cluster("lost", async (port) => {
       proxy = await FlakyProxy.start(port);

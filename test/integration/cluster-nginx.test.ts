@@ -10,8 +10,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
 import { request, visit } from "../helpers/http.js";
+import { after, before, describe, test } from "../helpers/node-test.js";
 import { freePort, RedisServer, waitFor } from "../helpers/redis-server.js";
 import { startTestService, type TestService } from "../helpers/service.js";
 

@@ -4,7 +4,6 @@
  * reconciliation. Rounds are driven by hand (no timer) to stage each step.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
 import { ClusterState } from "../../src/cluster/cluster-state.js";
 import { ClusterSync } from "../../src/cluster/cluster-sync.js";
 import { keyPrefix } from "../../src/cluster/library.js";
@@ -14,6 +13,7 @@ import { createCounters, type SharedCounters } from "../../src/counters/shared-c
 import { StatsReader } from "../../src/counters/stats-reader.js";
 import { VisitCounter } from "../../src/counters/visit-counter.js";
 import { createLogger } from "../../src/log.js";
+import { after, before, describe, test } from "../helpers/node-test.js";
 import { FlakyProxy, RedisServer, waitFor } from "../helpers/redis-server.js";
 
 interface Instance {

@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { Agent } from "node:http";
-import { after, before, describe, test } from "node:test";
 import { request, visit } from "../helpers/http.js";
+import { after, before, describe, test } from "../helpers/node-test.js";
 import { FlakyProxy, RedisServer, waitFor } from "../helpers/redis-server.js";
 import { startTestService, type TestService } from "../helpers/service.js";
 

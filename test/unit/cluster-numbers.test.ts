@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { test } from "node:test";
 import { BLOCK_SLOTS, ClusterState } from "../../src/cluster/cluster-state.js";
 import { NumberBudget } from "../../src/cluster/number-budget.js";
 import { spawnWorker } from "../../src/threads/spawn.js";
+import { test } from "../helpers/node-test.js";
 
 const THREADS = 4;
 const PER_THREAD = 50_000;
