@@ -7,6 +7,7 @@
 import { availableParallelism } from "node:os";
 import { MAX_RING_BYTES, MIN_RING_BYTES } from "../store/ring.js";
 import {
+  adminToken,
   ConfigError,
   dataDir,
   durability,
@@ -138,6 +139,13 @@ export const OPTIONS = {
     flags: "--journal-defer-mib <MiB>",
     help: "journal backlog up to which DuckDB imports wait for idle CPU; 0: import every second",
     ...wholeNumber({ min: 0, max: 1_048_576, default: 512, times: MiB }),
+  }),
+  /** Bearer token of /analytics, /export, /dashboard; null: loopback clients only. Never logged. */
+  adminToken: option({
+    flags: "--admin-token <token>",
+    env: "ADMIN_TOKEN",
+    help: "bearer token for /analytics, /export, /dashboard (16+ characters)",
+    ...adminToken,
   }),
   /** GET /live (WebSocket) limits, per worker thread. */
   live: {

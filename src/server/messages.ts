@@ -27,6 +27,10 @@ export interface WorkerConfig {
   readonly trustProxy: boolean;
   /** GET /live limits, per thread. */
   readonly live: LiveLimits;
+  /** Bearer token of the operators' endpoints (null: loopback clients only). */
+  readonly adminToken: string | null;
+  /** Persistent mode: where /analytics and /export ask the recorder thread (see analytics/messages.ts). */
+  readonly analyticsChannel?: string;
 }
 
 export type ToWorker = { type: "drain" } | { type: "inject-fault" };

@@ -31,6 +31,8 @@ export interface TestServiceOptions {
   onFatal?: (message: string) => void;
   liveMaxConnections?: number;
   liveIdleSeconds?: number;
+  /** --admin-token for the operators' endpoints. */
+  adminToken?: string;
 }
 
 type Hooks = Pick<TestContext, "after"> | { after: (fn: () => Promise<void>) => void };
@@ -49,6 +51,7 @@ export async function startTestService(hooks: Hooks, options: TestServiceOptions
     ["--trust-proxy", options.trustProxy],
     ["--live-idle-seconds", options.liveIdleSeconds],
     ["--live-max-connections", options.liveMaxConnections],
+    ["--admin-token", options.adminToken],
   ];
   const argv = flags.flatMap(([flag, value]) =>
     value === undefined || value === false ? [] : value === true ? [flag] : [flag, String(value)],

@@ -1,0 +1,2 @@
+/** @module The dashboard's script. */
+export const DASHBOARD_SCRIPT = "";
