@@ -1,62 +1,49 @@
 /**
- * @module GET /export's bytes: DuckDB writes the file (COPY … TO) into a FIFO
- * this worker reads, and each chunk goes to the client as it comes, paused
- * while the client is slow (uWS backpressure). Nothing is held but a chunk,
- * whatever the number of rows; DuckDB's own memory is capped (query-runner.ts)
- * and its sort spills to disk.
+ * @module GET /export's bytes: DuckDB writes the file (COPY … TO) into a FIFO,
+ * and `cat` relays it to this worker through an ordinary child-process pipe
+ * (non-blocking, read on this thread's event loop; no thread of libuv's small
+ * pool sits in a blocking read). Each chunk goes to the client as it comes,
+ * paused while the client is slow (uWS backpressure): nothing is held but a
+ * chunk, whatever the number of rows. DuckDB's own memory is capped
+ * (query-runner.ts) and its sort spills to disk.
  *
- * The FIFO is opened for reading before DuckDB opens it for writing (so its
- * open does not block), and a second write end, held here, keeps the reader
- * from seeing an end of file before DuckDB has started; it is closed once
- * DuckDB has answered, and the reader then ends after the last byte.
+ * `cat` opens the FIFO before DuckDB does; DuckDB's open then does not wait,
+ * and `cat` ends after DuckDB's last byte.
  */
-import { execFile } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, constants, openSync, rmSync } from "node:fs";
-import { Socket } from "node:net";
+import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
 
 export interface ExportPipe {
   readonly path: string;
-  readonly reader: Socket;
-  /** Call when DuckDB is done writing (or failed): the reader then ends once drained. */
-  writerDone(): void;
-  /** Removes the FIFO and closes everything. */
+  readonly reader: Readable;
+  /** Removes the FIFO and stops the relay. */
   dispose(): void;
 }
 
 export async function openExportPipe(): Promise<ExportPipe> {
   const path = join(tmpdir(), `traffic-tracker-export-${process.pid}-${randomBytes(8).toString("hex")}.fifo`);
+  // Created before DuckDB is asked: given a path that does not exist, it would write a regular file.
   await run("mkfifo", ["-m", "600", path]);
-  let readFd = -1;
-  let holdFd = -1;
+  let relay: ChildProcess;
   try {
-    readFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    holdFd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+    relay = spawn("cat", [path], { stdio: ["ignore", "pipe", "ignore"] });
   } catch (error) {
-    if (readFd !== -1) closeSync(readFd);
     rmSync(path, { force: true });
     throw error;
   }
-  const reader = new Socket({ fd: readFd, readable: true, writable: false });
-  let held = true;
-  const writerDone = () => {
-    if (!held) return;
-    held = false;
-    closeSync(holdFd);
-  };
   return {
     path,
-    reader,
-    writerDone,
+    reader: relay.stdout as Readable,
     dispose() {
-      writerDone();
-      reader.destroy();
       rmSync(path, { force: true });
+      if (relay.exitCode === null) relay.kill();
     },
   };
 }

@@ -188,7 +188,6 @@ export function registerOperatorRoutes(app: TemplatedApp, deps: OperatorRouteDep
     }
     const id = c.newId();
     let started = false;
-    let finished = false;
     const reader = pipe.reader;
     const startResponse = () => {
       started = true;
@@ -212,18 +211,9 @@ export function registerOperatorRoutes(app: TemplatedApp, deps: OperatorRouteDep
         if (!res.write(chunk)) reader.pause();
       });
     });
-    reader.on("end", () => {
-      finished = true;
-      pipe.dispose();
-      if (ex.aborted) return;
-      res.cork(() => {
-        if (!started) startResponse();
-        res.end();
-      });
-    });
-    reader.on("error", () => {
-      pipe.dispose();
-      if (!ex.aborted) closeQuietly(res);
+    const ended = new Promise<boolean>((resolve) => {
+      reader.on("end", () => resolve(true));
+      reader.on("error", () => resolve(false));
     });
     // The client left: stop DuckDB, and keep reading (dropping) meanwhile so its writes never block.
     aborted.run = () => {
@@ -232,16 +222,20 @@ export function registerOperatorRoutes(app: TemplatedApp, deps: OperatorRouteDep
     };
     if (ex.aborted) aborted.run();
     const answer = await c.ask({ kind: "export", id, path: pipe.path, format, ...range }, undefined);
-    if (answer.ok) {
-      pipe.writerDone(); // the reader ends after the last byte DuckDB wrote
-      return;
-    }
-    if (finished) return;
+    // Only DuckDB's answer says the file is whole: the relay also ends when a query fails midway.
+    const whole = answer.ok && (await ended);
     pipe.dispose();
     if (ex.aborted) return;
+    if (whole) {
+      res.cork(() => {
+        if (!started) startResponse();
+        res.end();
+      });
+      return;
+    }
     if (started) return closeQuietly(res); // cut short: the client sees an unfinished chunked body
-    if (answer.refusal === "failed") deps.onError(new Error(`export failed: ${answer.message}`));
-    res.cork(() => responder.error(res, ex, refusalError(answer.refusal), false, RETRY_AFTER));
+    if (!answer.ok && answer.refusal === "failed") deps.onError(new Error(`export failed: ${answer.message}`));
+    res.cork(() => responder.error(res, ex, refusalError(answer.ok ? "failed" : answer.refusal), false, RETRY_AFTER));
   }
 
   const page = (res: HttpResponse, req: HttpRequest, head: boolean) => {
