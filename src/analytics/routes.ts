@@ -47,6 +47,15 @@ const CONTENT_TYPES: Record<ExportFormat, string> = {
 const EXTENSIONS: Record<ExportFormat, string> = { parquet: "parquet", csv: "csv", ndjson: "ndjson" };
 const UNAUTHENTICATED_HEADERS: ReadonlyArray<readonly [string, string]> = [["WWW-Authenticate", "Bearer"]];
 const NO_STORE: ReadonlyArray<readonly [string, string]> = [["Cache-Control", "no-store"]];
+/** The page runs only the service's own scripts and talks only to the service. */
+const PAGE_HEADERS: ReadonlyArray<readonly [string, string]> = [
+  ...NO_STORE,
+  [
+    "Content-Security-Policy",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' ws: wss:; frame-ancestors 'none'",
+  ],
+  ["Referrer-Policy", "no-referrer"],
+];
 
 /** Cuts a response short (the client sees an unfinished body); never throws. */
 function closeQuietly(res: HttpResponse): void {
@@ -80,7 +89,7 @@ export function registerOperatorRoutes(app: TemplatedApp, deps: OperatorRouteDep
       // A browser cannot send a bearer token when it opens the page: the page itself asks for it.
       responder.send(res, ex, "401 Unauthorized", deps.dashboard.html(), "text/html; charset=utf-8", [
         ...UNAUTHENTICATED_HEADERS,
-        ...NO_STORE,
+        ...PAGE_HEADERS,
       ]);
     } else {
       responder.error(res, ex, errors.notAuthenticated, false, UNAUTHENTICATED_HEADERS);
@@ -242,7 +251,7 @@ export function registerOperatorRoutes(app: TemplatedApp, deps: OperatorRouteDep
     const ex = exchange(req, head);
     guarded(res, ex, () => {
       if (!admitted(res, req, ex, true)) return;
-      responder.send(res, ex, "200 OK", deps.dashboard.html(), "text/html; charset=utf-8", NO_STORE);
+      responder.send(res, ex, "200 OK", deps.dashboard.html(), "text/html; charset=utf-8", PAGE_HEADERS);
     });
   };
   app.get("/dashboard", (res, req) => page(res, req, false));
