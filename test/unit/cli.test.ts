@@ -15,6 +15,7 @@ describe("parseArgs", () => {
         corsOrigins: ["*"],
         dev: false,
         accessLogRate: 0,
+        adminToken: null,
         dataDir: "./data",
         durability: "batch",
         trustProxy: false,
@@ -104,6 +105,16 @@ describe("parseArgs", () => {
     [["--store-retry-seconds", "0"], {}, '--store-retry-seconds must be a whole number from 1 to 3600, got "0"'],
     [["--journal-defer-mib", "-1"], {}, '--journal-defer-mib must be a whole number from 0 to 1048576, got "-1"'],
     [["--live-idle-seconds", "2"], {}, '--live-idle-seconds must be a whole number from 8 to 960, got "2"'],
+    [
+      ["--admin-token", "short"],
+      {},
+      "--admin-token must be at least 16 printable ASCII characters without spaces (e.g. the output of: openssl rand -hex 32)",
+    ],
+    [
+      [],
+      { ADMIN_TOKEN: "has a space in it 0123" },
+      "ADMIN_TOKEN must be at least 16 printable ASCII characters without spaces (e.g. the output of: openssl rand -hex 32)",
+    ],
     [["--bogus"], {}, "unknown option '--bogus'"],
     [["--port"], {}, "option '-p, --port <port>' argument missing"],
     [["serve"], {}, "too many arguments. Expected 0 arguments but got 1."],
@@ -120,6 +131,15 @@ describe("parseArgs", () => {
       );
     });
   }
+
+  test("--admin-token, or ADMIN_TOKEN (the flag wins)", () => {
+    assert.equal(parseArgs(["--admin-token", "0123456789abcdef"]).adminToken, "0123456789abcdef");
+    assert.equal(parseArgs([], { ADMIN_TOKEN: "from-the-environment-42" }).adminToken, "from-the-environment-42");
+    assert.equal(
+      parseArgs(["--admin-token", "0123456789abcdef"], { ADMIN_TOKEN: "from-the-environment-42" }).adminToken,
+      "0123456789abcdef",
+    );
+  });
 
   test("--help lists every option and examples", () => {
     assert.throws(
