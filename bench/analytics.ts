@@ -160,11 +160,12 @@ function rssKiB(pid: number): number {
 async function exportRun(): Promise<void> {
   const sizes = o.rowsList.split(",").map(Number);
   const bounds = await timesOf(sizes.map((rows) => rows + 1)); // `to`: the time of the first visit left out
-  const child = await startService();
-  try {
-    const pid = child.pid as number;
-    for (const [i, rows] of sizes.entries()) {
-      const to = bounds[i];
+  // A fresh service per size: the peak is then this export's, not an earlier one's.
+  for (const [i, rows] of sizes.entries()) {
+    const to = bounds[i];
+    const child = await startService();
+    try {
+      const pid = child.pid as number;
       const baseline = rssKiB(pid);
       let peak = baseline;
       const sampler = setInterval(() => {
@@ -180,9 +181,9 @@ async function exportRun(): Promise<void> {
       console.log(
         `export ${rows} rows to Parquet: ${seconds.toFixed(1)} s, ${(rows / seconds).toFixed(0)} rows/s, ${(bytes / 1e6).toFixed(0)} MB; service RSS ${(baseline / 1024).toFixed(0)} MiB before, peak ${(peak / 1024).toFixed(0)} MiB`,
       );
+    } finally {
+      await stopService(child);
     }
-  } finally {
-    await stopService(child);
   }
 }
 

@@ -56,19 +56,21 @@ export class QueryRunner {
     if (!release) {
       return { kind: "answer", id: request.id, ok: false, refusal: "busy", message: "too many queries at once" };
     }
-    const connection = await this.connection();
+    let connection: DuckDBConnection | undefined;
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
     try {
+      connection = await this.connection();
+      const c = connection;
       if (request.kind === "analytics") {
         timer = setTimeout(() => {
           timedOut = true;
-          connection.interrupt();
+          c.interrupt();
         }, this.timeoutMs);
-        return { kind: "answer", id: request.id, ok: true, numbers: await this.analytics(connection, request) };
+        return { kind: "answer", id: request.id, ok: true, numbers: await this.analytics(c, request) };
       }
-      this.exports.set(request.id, connection);
-      await this.retried(() => connection.run(exportSql(this.segments(), request, request.format, request.path)));
+      this.exports.set(request.id, c);
+      await this.retried(() => c.run(exportSql(this.segments(), request, request.format, request.path)));
       return { kind: "answer", id: request.id, ok: true };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -76,8 +78,8 @@ export class QueryRunner {
     } finally {
       clearTimeout(timer);
       this.exports.delete(request.id);
-      this.idle.push(connection);
-      release();
+      if (connection) this.idle.push(connection);
+      release(); // also when no connection could be made: the slot is never lost
     }
   }
 
