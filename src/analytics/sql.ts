@@ -40,16 +40,10 @@ export function sourceCte(segments: readonly string[], fromMs: number, lastMs: n
 export const totalsSql = (src: string) =>
   `WITH ${src} SELECT count(*), count(DISTINCT user_id), count(*) FILTER (WHERE referrer IS NULL OR referrer = '') FROM src`;
 
-/**
- * Pages by visits, then by text (byte order of UTF-8: code point order), with
- * their distinct visitors counted for the top pages only: a distinct count per
- * page over the whole window costs several times the plain count.
- */
+/** Pages by visits, then by text (byte order of UTF-8: code point order). */
 export const topPagesSql = (src: string, limit: number) =>
-  `WITH ${src},
-     top AS (SELECT page_url, count(*) AS n FROM src GROUP BY page_url ORDER BY n DESC, page_url ASC LIMIT ${limit}),
-     users AS (SELECT page_url, count(DISTINCT user_id) AS u FROM src WHERE page_url IN (SELECT page_url FROM top) GROUP BY page_url)
-   SELECT top.page_url, top.n, users.u FROM top JOIN users USING (page_url) ORDER BY top.n DESC, top.page_url ASC`;
+  `WITH ${src} SELECT page_url, count(*) AS n, count(DISTINCT user_id) FROM src
+     GROUP BY page_url ORDER BY n DESC, page_url ASC LIMIT ${limit}`;
 
 export const topReferrersSql = (src: string, limit: number) =>
   `WITH ${src} SELECT referrer, count(*) AS n FROM src WHERE referrer <> ''
