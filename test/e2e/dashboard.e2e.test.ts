@@ -6,11 +6,11 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
 import { Agent } from "node:http";
-import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { chromium, type Page } from "playwright-core";
 import { generateVisits } from "../helpers/analytics.js";
 import { request, visit } from "../helpers/http.js";
+import { describe, test } from "../helpers/node-test.js";
 import { startTestService } from "../helpers/service.js";
 import { tempDataDir } from "../helpers/store.js";
 
@@ -57,7 +57,8 @@ async function analyticsWith(base: string, query: string, visits: number) {
 }
 
 describe("the dashboard in headless Chromium", () => {
-  test("asks for the token, shows the API's numbers, follows new visits", async (t) => {
+  // Several 5 s refresh cycles and a service stop: longer than the default deadline.
+  test("asks for the token, shows the API's numbers, follows new visits", { timeout: 240_000 }, async (t) => {
     assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`);
     const service = await startTestService(t, { nWorkers: 2, dataDir: tempDataDir(t), adminToken: TOKEN });
     const agent = new Agent({ keepAlive: true, maxSockets: 4 });

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, test } from "node:test";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { parse as parseCsv } from "csv-parse/sync";
 import { generateVisits } from "../helpers/analytics.js";
 import { request, visit } from "../helpers/http.js";
+import { describe, test } from "../helpers/node-test.js";
 import { startTestService } from "../helpers/service.js";
 import { queryStore, tempDataDir } from "../helpers/store.js";
 
@@ -98,7 +98,9 @@ describe("operators' endpoints: access", () => {
 });
 
 describe("operators' endpoints: numbers and files", () => {
-  test("/analytics equals a count of the exported rows and /stats; exports equal the stored rows", async (t) => {
+  test("/analytics equals a count of the exported rows and /stats; exports equal the stored rows", {
+    timeout: 180_000,
+  }, async (t) => {
     const dir = tempDataDir(t);
     const service = await startTestService(t, { dataDir: dir, nWorkers: 2 });
     const visits = generateVisits(240, [0], 99);

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, test } from "node:test";
 import { parse as parseCsv } from "csv-parse/sync";
 import { ExportError, parseExportArgs, runExport } from "../../src/analytics/export-command.js";
 import { segmentPath } from "../../src/store/journal.js";
 import { generateVisits, journalLine } from "../helpers/analytics.js";
 import { runCli } from "../helpers/cli.js";
 import { visit } from "../helpers/http.js";
+import { describe, test } from "../helpers/node-test.js";
 import { startTestService } from "../helpers/service.js";
 import { queryStore, tempDataDir } from "../helpers/store.js";
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { AnalyticsAnswer, AnalyticsRequest } from "../../src/analytics/messages.js";
 import { ANALYTICS_SLOTS, QueryRunner } from "../../src/analytics/query-runner.js";
+import { describe, test } from "../helpers/node-test.js";
 import { tempDataDir } from "../helpers/store.js";
 
 /** A connection whose statements wait until the test lets them finish (or interrupt() fails them). */

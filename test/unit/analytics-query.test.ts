@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { appendFileSync, writeFileSync } from "node:fs";
-import { describe, type TestContext, test } from "node:test";
 import type { AnalyticsAnswer } from "../../src/analytics/messages.js";
 import { QueryRunner } from "../../src/analytics/query-runner.js";
 import { analyticsWindow, FRESHNESS_MS } from "../../src/analytics/window.js";
 import { type Segment, segmentPath } from "../../src/store/journal.js";
 import { VisitStore } from "../../src/store/visit-store.js";
 import { bruteForce, type GenVisit, generateVisits, journalLine } from "../helpers/analytics.js";
+import { describe, type TestContext, test } from "../helpers/node-test.js";
 import { tempDataDir } from "../helpers/store.js";
 
 const NOW = Date.UTC(2026, 11, 2, 10, 31, 7, 480);

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
 import { AccessPolicy, isLoopback } from "../../src/analytics/access.js";
 import { QueryGate } from "../../src/analytics/gate.js";
 import { parseAnalyticsQuery, parseExportQuery, parseInstant } from "../../src/analytics/params.js";
 import { analyticsWindow, isoSeconds } from "../../src/analytics/window.js";
+import { describe, test } from "../helpers/node-test.js";
 
 const bytes = (...b: number[]) => new Uint8Array(b).buffer;
 const v4 = (a: number, b: number, c: number, d: number) => bytes(a, b, c, d);
