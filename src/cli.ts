@@ -6,6 +6,7 @@
  */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { exportMain } from "./analytics/export-command.js";
 import type { Config } from "./config/options.js";
 import { HelpRequested, parseArgs } from "./config/parse-args.js";
 import { ConfigError } from "./config/parsers.js";
@@ -16,6 +17,7 @@ import { startService } from "./server/service.js";
 export { HelpRequested, parseArgs };
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
+  if (argv[0] === "export") return exportMain(argv.slice(1), env);
   let config: Config;
   try {
     config = parseArgs(argv, env);

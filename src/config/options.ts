@@ -8,6 +8,7 @@ import { availableParallelism } from "node:os";
 import { clusterKey, nodeId, redisUrl } from "../cluster/cluster-options.js";
 import { MAX_RING_BYTES, MIN_RING_BYTES } from "../store/ring.js";
 import {
+  adminToken,
   ConfigError,
   dataDir,
   durability,
@@ -167,6 +168,13 @@ export const OPTIONS = {
       ...clusterKey,
     }),
   },
+  /** Bearer token of /analytics, /export, /dashboard; null: loopback clients only. Never logged. */
+  adminToken: option({
+    flags: "--admin-token <token>",
+    env: "ADMIN_TOKEN",
+    help: "bearer token for /analytics, /export, /dashboard (16+ characters)",
+    ...adminToken,
+  }),
   /** GET /live (WebSocket) limits, per worker thread. */
   live: {
     maxConnections: option({

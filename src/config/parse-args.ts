@@ -17,6 +17,7 @@ Examples:
   $ traffic-tracker --no-persist                  # demo: counts live in memory only
   $ PORT=9000 npm start
   $ npm run dev                                   # --dev: one thread, reloads on change
+  $ traffic-tracker export --data-dir ./data --out visits.parquet   # a stopped store as a file (--help for more)
 `;
 
 /** Thrown for --help/--version: print `output`, exit 0. */

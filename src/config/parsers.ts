@@ -132,3 +132,18 @@ export const sampleRate: ValueParser<number> = {
   default: 0,
   shown: "off",
 };
+
+/** A bearer token: it travels in a header, so printable ASCII without spaces, and long enough not to be guessed. */
+export const adminToken: ValueParser<string | null> = {
+  parse(text, from) {
+    const token = text.trim();
+    if (!/^[\x21-\x7e]{16,}$/.test(token)) {
+      throw new ConfigError(
+        `${from} must be at least 16 printable ASCII characters without spaces (e.g. the output of: openssl rand -hex 32)`,
+      );
+    }
+    return token;
+  },
+  default: null,
+  shown: "none: loopback clients only",
+};

@@ -26,6 +26,17 @@ export const errors = {
     "503 Service Unavailable",
     "Visits cannot be numbered right now (the cluster's Redis is unreachable); retry shortly",
   ),
+  /** Operators' endpoints (/analytics, /export, /dashboard): a token is set and the request lacks it. */
+  notAuthenticated: detail("401 Unauthorized", "Not authenticated"),
+  /** Operators' endpoints with no token set: only loopback clients. */
+  forbidden: detail("403 Forbidden", "Forbidden"),
+  analyticsNoStore: detail(
+    "503 Service Unavailable",
+    "Analytics need the visit store; the service runs with --no-persist",
+  ),
+  analyticsBusy: detail("503 Service Unavailable", "Too many analytics queries at once; retry shortly"),
+  analyticsTimeout: detail("503 Service Unavailable", "The analytics query took too long and was stopped"),
+  analyticsFailed: detail("503 Service Unavailable", "The visit store could not answer the query; retry shortly"),
 } as const satisfies Record<string, ApiError>;
 
 /** Sent with every 503 of POST /visit: clients back off a second, then retry. */
@@ -84,6 +95,24 @@ export const problem = {
     type: "greater_than_equal",
     loc,
     msg: `Input should be greater than or equal to ${min}`,
+  }),
+  intParsing: (loc: Array<string | number>): ValidationErrorItem => ({
+    type: "int_parsing",
+    loc,
+    msg: "Input should be a valid integer, unable to parse string as an integer",
+  }),
+  literal: (loc: Array<string | number>, allowed: readonly string[]): ValidationErrorItem => ({
+    type: "literal_error",
+    loc,
+    msg: `Input should be ${allowed
+      .map((a) => `'${a}'`)
+      .join(", ")
+      .replace(/, ([^,]*)$/, " or $1")}`,
+  }),
+  datetime: (loc: Array<string | number>): ValidationErrorItem => ({
+    type: "datetime_parsing",
+    loc,
+    msg: "Input should be a valid datetime (ISO 8601, like 2026-12-02T09:30:00Z)",
   }),
   atMost: (loc: Array<string | number>, max: number): ValidationErrorItem => ({
     type: "less_than_equal",

@@ -129,3 +129,44 @@ export interface HTTPValidationError {
 export interface HTTPError {
   detail: string;
 }
+
+/** GET /analytics: what the campaign drew in the window (operators only). */
+export interface AnalyticsResponse {
+  timeframe_hours: number;
+  /** Start of the window's first second (UTC, whole seconds, Z). */
+  from: string & tags.Format<"date-time">;
+  /** End of the window: the end of the request's second. */
+  to: string & tags.Format<"date-time">;
+  /** Visits in the window, acknowledged at least 2 s before the request (all of them in strict mode). */
+  visits: number & tags.Type<"uint64">;
+  /** Distinct user_id values, exact. */
+  unique_visitors: number & tags.Type<"uint64">;
+  /** At most `limit`, by visits descending, then page_url ascending (code point order). */
+  top_pages: AnalyticsPage[];
+  /** At most `limit`, by visits descending, then referrer ascending; visits with no referrer are direct_visits. */
+  top_referrers: AnalyticsReferrer[];
+  /** Visits whose referrer was absent, null or empty. */
+  direct_visits: number & tags.Type<"uint64">;
+  series: AnalyticsSeries;
+  /** node: this instance's records; cluster: every instance's. */
+  scope: "node" | "cluster";
+}
+
+export interface AnalyticsPage {
+  page_url: string;
+  visits: number & tags.Type<"uint64">;
+  unique_visitors: number & tags.Type<"uint64">;
+}
+
+export interface AnalyticsReferrer {
+  referrer: string;
+  visits: number & tags.Type<"uint64">;
+}
+
+/** Visits per step over the whole window, oldest first, zeros included; the points add up to `visits`. */
+export interface AnalyticsSeries {
+  /** 60 × ceil(W / 21600), W the window in seconds. */
+  step_seconds: number & tags.Type<"uint32">;
+  /** [start of the step (UTC, Z), visits in it]. */
+  points: [string & tags.Format<"date-time">, number & tags.Type<"uint64">][];
+}

@@ -2,7 +2,7 @@ import * as __typia_transform__isFormatIpv4 from "typia/lib/internal/_isFormatIp
 import * as __typia_transform__isFormatIpv6 from "typia/lib/internal/_isFormatIpv6";
 import * as __typia_transform__validateReport from "typia/lib/internal/_validateReport";
 import * as __typia_transform__createStandardSchema from "typia/lib/internal/_createStandardSchema";
-import type { HealthResponse, HTTPError, HTTPValidationError, ReadyResponse, StatsQuery, StatsResponse, VisitRequest, VisitResponse, } from "../contract/types.js";
+import type { AnalyticsResponse, HealthResponse, HTTPError, HTTPValidationError, ReadyResponse, StatsQuery, StatsResponse, VisitRequest, VisitResponse, } from "../contract/types.js";
 /** Every type the API exchanges (the generated file keeps this; it uses the imports). */
 export type ApiTypes = [
     VisitRequest,
@@ -12,7 +12,8 @@ export type ApiTypes = [
     HealthResponse,
     ReadyResponse,
     HTTPValidationError,
-    HTTPError
+    HTTPError,
+    AnalyticsResponse
 ];
 /** Fast path: a yes/no check that allocates nothing. */
 export const isVisitRequest = (() => { const _io0 = (input: any): boolean => "string" === typeof input.user_id && (1 <= input.user_id.length && (input.user_id.length <= 256 || (input.user_id.length <= 256 * 2 && input.user_id.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "_").length <= 256))) && ("string" === typeof input.page_url && (1 <= input.page_url.length && (input.page_url.length <= 2048 || (input.page_url.length <= 2048 * 2 && input.page_url.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "_").length <= 2048)))) && (null === input.user_agent || undefined === input.user_agent || "string" === typeof input.user_agent && (input.user_agent.length <= 1024 || (input.user_agent.length <= 1024 * 2 && input.user_agent.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "_").length <= 1024))) && (null === input.ip_address || undefined === input.ip_address || "string" === typeof input.ip_address && (__typia_transform__isFormatIpv4._isFormatIpv4(input.ip_address) || __typia_transform__isFormatIpv6._isFormatIpv6(input.ip_address))) && (null === input.referrer || undefined === input.referrer || "string" === typeof input.referrer && (input.referrer.length <= 2048 || (input.referrer.length <= 2048 * 2 && input.referrer.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "_").length <= 2048))); return (input: any): input is VisitRequest => "object" === typeof input && null !== input && _io0(input); })();
@@ -514,6 +515,150 @@ export const schemas = {
                     "detail"
                 ],
                 description: "Every other error body (404, 405, 413, 415, 500, 503)."
+            },
+            AnalyticsResponse: {
+                type: "object",
+                properties: {
+                    timeframe_hours: {
+                        type: "number"
+                    },
+                    from: {
+                        type: "string",
+                        format: "date-time",
+                        description: "Start of the window's first second (UTC, whole seconds, Z)."
+                    },
+                    to: {
+                        type: "string",
+                        format: "date-time",
+                        description: "End of the window: the end of the request's second."
+                    },
+                    visits: {
+                        type: "integer",
+                        minimum: 0,
+                        description: "Visits in the window, acknowledged at least 2 s before the request (all of them in strict mode)."
+                    },
+                    unique_visitors: {
+                        type: "integer",
+                        minimum: 0,
+                        description: "Distinct user_id values, exact."
+                    },
+                    top_pages: {
+                        type: "array",
+                        items: {
+                            $ref: "#/components/schemas/AnalyticsPage"
+                        },
+                        description: "At most `limit`, by visits descending, then page_url ascending (code point order)."
+                    },
+                    top_referrers: {
+                        type: "array",
+                        items: {
+                            $ref: "#/components/schemas/AnalyticsReferrer"
+                        },
+                        description: "At most `limit`, by visits descending, then referrer ascending; visits with no referrer are direct_visits."
+                    },
+                    direct_visits: {
+                        type: "integer",
+                        minimum: 0,
+                        description: "Visits whose referrer was absent, null or empty."
+                    },
+                    series: {
+                        $ref: "#/components/schemas/AnalyticsSeries"
+                    },
+                    scope: {
+                        oneOf: [
+                            {
+                                "const": "node"
+                            },
+                            {
+                                "const": "cluster"
+                            }
+                        ],
+                        description: "node: this instance's records; cluster: every instance's."
+                    }
+                },
+                required: [
+                    "timeframe_hours",
+                    "from",
+                    "to",
+                    "visits",
+                    "unique_visitors",
+                    "top_pages",
+                    "top_referrers",
+                    "direct_visits",
+                    "series",
+                    "scope"
+                ],
+                description: "GET /analytics: what the campaign drew in the window (operators only)."
+            },
+            AnalyticsPage: {
+                type: "object",
+                properties: {
+                    page_url: {
+                        type: "string"
+                    },
+                    visits: {
+                        type: "integer",
+                        minimum: 0
+                    },
+                    unique_visitors: {
+                        type: "integer",
+                        minimum: 0
+                    }
+                },
+                required: [
+                    "page_url",
+                    "visits",
+                    "unique_visitors"
+                ]
+            },
+            AnalyticsReferrer: {
+                type: "object",
+                properties: {
+                    referrer: {
+                        type: "string"
+                    },
+                    visits: {
+                        type: "integer",
+                        minimum: 0
+                    }
+                },
+                required: [
+                    "referrer",
+                    "visits"
+                ]
+            },
+            AnalyticsSeries: {
+                type: "object",
+                properties: {
+                    step_seconds: {
+                        type: "integer",
+                        minimum: 0,
+                        description: "60 \u00D7 ceil(W / 21600), W the window in seconds."
+                    },
+                    points: {
+                        type: "array",
+                        items: {
+                            type: "array",
+                            prefixItems: [
+                                {
+                                    type: "string",
+                                    format: "date-time"
+                                },
+                                {
+                                    type: "integer",
+                                    minimum: 0
+                                }
+                            ],
+                            additionalItems: false
+                        },
+                        description: "[start of the step (UTC, Z), visits in it]."
+                    }
+                },
+                required: [
+                    "step_seconds",
+                    "points"
+                ],
+                description: "Visits per step over the whole window, oldest first, zeros included; the points add up to `visits`."
             }
         }
     },
@@ -541,6 +686,9 @@ export const schemas = {
         },
         {
             $ref: "#/components/schemas/HTTPError"
+        },
+        {
+            $ref: "#/components/schemas/AnalyticsResponse"
         }
     ]
 } as import("typia").IJsonSchemaCollection<"3.1">;

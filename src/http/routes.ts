@@ -52,6 +52,10 @@ export function allowedMethods(assets: ReadonlyMap<string, StaticAsset>): Map<st
     ["/metrics", "GET, HEAD"],
     // A WebSocket (registered by live/live-feed.ts): only a GET can upgrade.
     ["/live", "GET"],
+    // The operators' endpoints (analytics/routes.ts).
+    ["/analytics", "GET"],
+    ["/export", "GET"],
+    ["/dashboard", "GET, HEAD"],
   ]);
   for (const path of assets.keys()) allow.set(path, "GET, HEAD");
   return allow;

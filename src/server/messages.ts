@@ -32,6 +32,10 @@ export interface WorkerConfig {
   readonly live: LiveLimits;
   /** Cluster mode: visit numbers and the sync task's figures (absent: one instance on its own). */
   readonly cluster?: ClusterWorkerData;
+  /** Bearer token of the operators' endpoints (null: loopback clients only). */
+  readonly adminToken: string | null;
+  /** Persistent mode: where /analytics and /export ask the recorder thread (see analytics/messages.ts). */
+  readonly analyticsChannel?: string;
 }
 
 export type ToWorker = { type: "drain" } | { type: "inject-fault" };

@@ -3,6 +3,7 @@
  * worker threads. The CLI calls this; so do the integration tests.
  */
 
+import { randomUUID } from "node:crypto";
 import { ClusterNode } from "../cluster/cluster-node.js";
 import type { Config } from "../config/options.js";
 import { type Clock, systemClock } from "../counters/clock.js";
@@ -64,6 +65,8 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
   const startMs = clock.nowMs();
   // The store opens first: it holds the total and the last week's seconds to rebuild the counters from.
   let recorder: RecorderHost | undefined;
+  // Per service: tests run several in one process.
+  const analyticsChannel = `traffic-tracker-analytics-${process.pid}-${randomUUID()}`;
   let history: CounterHistory = NO_HISTORY;
   if (config.dataDir !== null) {
     let warnings: string[];
@@ -81,6 +84,7 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
         failGraceMs: config.storeRetryMs,
         journalDeferBytes: config.journalDeferBytes,
         commitDelayMs: hooks.commitDelayMs ?? 0,
+        analyticsChannel,
       },
       config.ringBytes,
     ));
@@ -124,6 +128,8 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
       clientAddress: clientAddressSource(config),
       live: config.live,
       ...(cluster ? { cluster: cluster.workerData } : {}),
+      adminToken: config.adminToken,
+      ...(recorder ? { analyticsChannel } : {}),
       ...(hooks.clock ? { clock: hooks.clock.buffer } : {}),
     },
     ...(recorder ? { rings: { open: () => recorder.openRing(), retire: (ring) => recorder.retireRing(ring) } } : {}),

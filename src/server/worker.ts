@@ -11,6 +11,9 @@
 import type { us_listen_socket } from "uWebSockets.js";
 import { parentPort, workerData } from "node:worker_threads";
 import { collectDefaultMetrics, Registry } from "prom-client";
+import { AccessPolicy } from "../analytics/access.js";
+import { AnalyticsClient } from "../analytics/client.js";
+import { registerOperatorRoutes } from "../analytics/routes.js";
 import { clusterView } from "../cluster/cluster-node.js";
 import { ClusterCounter, ClusterSink } from "../cluster/cluster-sink.js";
 import { buildOpenApi } from "../contract/openapi.js";
@@ -18,6 +21,7 @@ import { type Clock, SharedManualClock, systemClock } from "../counters/clock.js
 import { viewCounters } from "../counters/shared-counters.js";
 import { StatsReader } from "../counters/stats-reader.js";
 import { SECOND_REFRESH_MS, VisitCounter } from "../counters/visit-counter.js";
+import { dashboardAssets } from "../dashboard/assets.js";
 import { CorsPolicy } from "../http/cors.js";
 import { docsAssets } from "../http/docs.js";
 import { type AccessEntry, Responder } from "../http/respond.js";
@@ -65,6 +69,17 @@ const app = uws.App();
 const reader = new StatsReader(counters, clock);
 // Before the HTTP routes: the catch-all fallback must not shadow the WebSocket route.
 const live = registerLiveFeed(app, reader, cors, config.live);
+const analytics = config.analyticsChannel ? new AnalyticsClient(config.analyticsChannel) : undefined;
+registerOperatorRoutes(app, {
+  responder,
+  cors,
+  clock,
+  access: new AccessPolicy(config.adminToken),
+  client: analytics,
+  strict: config.durability === "strict",
+  dashboard: dashboardAssets(),
+  onError: (error) => tell({ type: "error", error: describe(error) }),
+});
 registerRoutes(app, {
   counters,
   reader,
@@ -99,6 +114,7 @@ function drain(): void {
   draining = true;
   responder.draining = true;
   live.stop();
+  analytics?.close();
   if (listenSocket) uws.us_listen_socket_close(listenSocket);
   listenSocket = undefined;
   port.close();

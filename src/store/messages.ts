@@ -21,6 +21,8 @@ export interface RecorderConfig {
   readonly journalDeferBytes: number;
   /** Tests: sleep this long before every commit (a slow disk). */
   readonly commitDelayMs: number;
+  /** BroadcastChannel name on which workers ask for analytics (see analytics/messages.ts). */
+  readonly analyticsChannel?: string;
 }
 
 export type ToRecorder =

@@ -12,6 +12,7 @@
  * imports whatever a crash left there before the counters are rebuilt.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { type QueryService, serveQueries } from "../analytics/query-service.js";
 import { type SharedCounters, viewCounters } from "../counters/shared-counters.js";
 import { Journal } from "./journal.js";
 import { JournalImporter, recoverJournal } from "./journal-importer.js";
@@ -67,6 +68,11 @@ if (opened) port.on("message", onMessage);
 else port.close(); // nothing else holds the thread: it exits
 /** Everything below runs only once the store is open. */
 const { store, journal, importer } = opened ?? ({} as Opened);
+/** GET /analytics and /export: answered here, on the recorder's DuckDB instance (see analytics/query-runner.ts). */
+const queries: QueryService | undefined =
+  opened && config.analyticsChannel
+    ? serveQueries(config.analyticsChannel, config.dataDir, () => store.connect())
+    : undefined;
 
 interface Opened {
   store: VisitStore;
@@ -229,6 +235,7 @@ async function finish(): Promise<void> {
 }
 
 function close(unstored: number): void {
+  queries?.close();
   try {
     store.close();
   } catch (error) {

@@ -290,6 +290,11 @@ export class VisitStore {
     }
   }
 
+  /** Another connection to the same instance (analytics queries: their own transactions, off the import's). */
+  connect(): Promise<DuckDBConnection> {
+    return this.instance.connect();
+  }
+
   async checkpoint(): Promise<void> {
     await this.connection.run("CHECKPOINT");
   }

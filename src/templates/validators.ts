@@ -4,6 +4,7 @@
  */
 import typia from "typia";
 import type {
+  AnalyticsResponse,
   HealthResponse,
   HTTPError,
   HTTPValidationError,
@@ -24,6 +25,7 @@ export type ApiTypes = [
   ReadyResponse,
   HTTPValidationError,
   HTTPError,
+  AnalyticsResponse,
 ];
 
 /** Fast path: a yes/no check that allocates nothing. */
@@ -43,6 +45,7 @@ export const schemas = typia.json.schemas<
     ReadyResponse,
     HTTPValidationError,
     HTTPError,
+    AnalyticsResponse,
   ],
   "3.1"
 >();

@@ -37,6 +37,8 @@ export interface TestServiceOptions {
   redis?: string;
   nodeId?: string;
   clusterKey?: string;
+  /** --admin-token for the operators' endpoints. */
+  adminToken?: string;
 }
 
 type Hooks = Pick<TestContext, "after"> | { after: (fn: () => Promise<void>) => void };
@@ -59,6 +61,7 @@ export async function startTestService(hooks: Hooks, options: TestServiceOptions
     ["--redis", options.redis],
     ["--node-id", options.nodeId],
     ["--cluster-key", options.clusterKey],
+    ["--admin-token", options.adminToken],
   ];
   const argv = flags.flatMap(([flag, value]) =>
     value === undefined || value === false ? [] : value === true ? [flag] : [flag, String(value)],

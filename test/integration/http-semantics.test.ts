@@ -25,12 +25,20 @@ const GET_ROUTES: Array<[path: string, fixedBody: boolean]> = [
   ["/redoc", true],
   ["/widget.js", true],
   ["/widget", true],
+  ["/dashboard", true],
 ];
+/**
+ * GET only, as FastAPI's routes are (HEAD gets 405 with Allow: GET): they need
+ * a store, which this in-memory service has not (tested in analytics.test.ts).
+ */
+const GET_ONLY = new Set(["/analytics", "/export"]);
 
 describe("HEAD", () => {
   test("the routes checked here include every GET route /openapi.json lists (but the WebSocket)", async () => {
     const doc = (await request(service.url, "/openapi.json")).json as { paths: Record<string, { get?: unknown }> };
-    const documented = Object.keys(doc.paths).filter((path) => doc.paths[path]?.get !== undefined && path !== "/live");
+    const documented = Object.keys(doc.paths).filter(
+      (path) => doc.paths[path]?.get !== undefined && path !== "/live" && !GET_ONLY.has(path),
+    );
     const checked = new Set(GET_ROUTES.map(([path]) => path));
     assert.deepEqual(
       documented.filter((path) => !checked.has(path)),

@@ -18,6 +18,9 @@ describe("routing", () => {
     ["DELETE", "/stats", "GET, HEAD"],
     ["POST", "/health", "GET, HEAD"],
     ["POST", "/openapi.json", "GET, HEAD"],
+    ["POST", "/analytics", "GET"],
+    ["DELETE", "/export", "GET"],
+    ["PUT", "/dashboard", "GET, HEAD"],
   ];
   for (const [method, path, allow] of wrongMethods) {
     test(`${method} ${path} is a 405 with Allow: ${allow}`, async () => {
@@ -136,7 +139,10 @@ describe("API documentation", () => {
     const doc = reply.json;
     assert.equal(doc.openapi, "3.1.0");
     assert.deepEqual(Object.keys(doc.paths).sort(), [
+      "/analytics",
+      "/dashboard",
       "/docs",
+      "/export",
       "/health",
       "/live",
       "/metrics",

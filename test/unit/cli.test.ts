@@ -15,6 +15,7 @@ describe("parseArgs", () => {
         corsOrigins: ["*"],
         dev: false,
         accessLogRate: 0,
+        adminToken: null,
         dataDir: "./data",
         durability: "batch",
         recordClientAddress: false,
@@ -122,6 +123,16 @@ describe("parseArgs", () => {
     [[], { REDIS_URL: "not a url" }, "REDIS_URL must be a URL like redis://host:6379/0 or rediss://host:6380"],
     [["--node-id", "a b"], {}, '--node-id must be 1-128 letters, digits or . _ : @ - [ ], got "a b"'],
     [["--cluster-key", "{x}"], {}, '--cluster-key must be 1-128 letters, digits or . _ : @ - [ ], got "{x}"'],
+    [
+      ["--admin-token", "short"],
+      {},
+      "--admin-token must be at least 16 printable ASCII characters without spaces (e.g. the output of: openssl rand -hex 32)",
+    ],
+    [
+      [],
+      { ADMIN_TOKEN: "has a space in it 0123" },
+      "ADMIN_TOKEN must be at least 16 printable ASCII characters without spaces (e.g. the output of: openssl rand -hex 32)",
+    ],
     [["--bogus"], {}, "unknown option '--bogus'"],
     [["--port"], {}, "option '-p, --port <port>' argument missing"],
     [["serve"], {}, "too many arguments. Expected 0 arguments but got 1."],
@@ -138,6 +149,15 @@ describe("parseArgs", () => {
       );
     });
   }
+
+  test("--admin-token, or ADMIN_TOKEN (the flag wins)", () => {
+    assert.equal(parseArgs(["--admin-token", "0123456789abcdef"]).adminToken, "0123456789abcdef");
+    assert.equal(parseArgs([], { ADMIN_TOKEN: "from-the-environment-42" }).adminToken, "from-the-environment-42");
+    assert.equal(
+      parseArgs(["--admin-token", "0123456789abcdef"], { ADMIN_TOKEN: "from-the-environment-42" }).adminToken,
+      "0123456789abcdef",
+    );
+  });
 
   test("--help lists every option and examples", () => {
     assert.throws(

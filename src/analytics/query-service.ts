@@ -1,0 +1,38 @@
+/**
+ * @module The recorder thread's end of the analytics channel: answers the
+ * workers' requests with the QueryRunner.
+ */
+import { BroadcastChannel } from "node:worker_threads";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import type { AnalyticsMessage } from "./messages.js";
+import { QueryRunner } from "./query-runner.js";
+
+export interface QueryService {
+  /** Stops answering and closes the idle connections (before the store closes). */
+  close(): void;
+}
+
+export function serveQueries(
+  channelName: string,
+  dataDir: string,
+  connect: () => Promise<DuckDBConnection>,
+): QueryService {
+  const channel = new BroadcastChannel(channelName);
+  const runner = new QueryRunner(dataDir, connect);
+  channel.onmessage = (event) => {
+    const message = (event as { data: AnalyticsMessage }).data;
+    if (message.kind === "answer") return;
+    runner.handle(message).then(
+      (answer) => {
+        if (answer) channel.postMessage(answer);
+      },
+      () => {}, // handle() answers its own failures
+    );
+  };
+  return {
+    close() {
+      channel.close();
+      runner.close();
+    },
+  };
+}
