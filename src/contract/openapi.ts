@@ -3,17 +3,23 @@
  * src/contract/types.ts: the same types that validate requests.
  */
 import { ADMIN_SECURITY_SCHEMES, operatorPaths } from "../analytics/openapi-paths.js";
-import { schemas } from "../generated/validators.js";
+import { documentSchemas } from "./openapi-schemas.js";
 
 const json = (ref: string) => ({ "application/json": { schema: { $ref: `#/components/schemas/${ref}` } } });
 const error = (description: string, ref = "HTTPError") => ({ description, content: json(ref) });
+/** Anyone may call it: no credentials. */
+const PUBLIC: unknown[] = [];
 const page = (summary: string, operationId: string) => ({
-  get: { summary, operationId, responses: { "200": { description: "HTML page", content: { "text/html": {} } } } },
+  get: {
+    summary,
+    operationId,
+    security: PUBLIC,
+    responses: { "200": { description: "HTML page", content: { "text/html": {} } } },
+  },
 });
 
 export function buildOpenApi(version: string): Record<string, unknown> {
-  const components = schemas.components as { schemas: Record<string, { properties?: Record<string, unknown> }> };
-  const statsQuery = components.schemas.StatsQuery?.properties?.timeframe_hours;
+  const schemas = documentSchemas();
   return {
     openapi: "3.1.0",
     info: {
@@ -21,12 +27,17 @@ export function buildOpenApi(version: string): Record<string, unknown> {
       version,
       description:
         "Counts customer visits during e-commerce promotions. Drop-in replacement for the E-commerce Promotion API.",
+      // package.json says UNLICENSED: nobody is granted a licence.
+      license: { name: "UNLICENSED (proprietary, all rights reserved)", identifier: "LicenseRef-Proprietary" },
     },
+    // Relative: the paths are on whichever address served this document.
+    servers: [{ url: "/", description: "This service" }],
     paths: {
       "/visit": {
         post: {
           summary: "Log one customer visit",
           operationId: "logVisit",
+          security: PUBLIC,
           requestBody: { required: true, content: json("VisitRequest") },
           responses: {
             "200": { description: "Visit counted", content: json("VisitResponse") },
@@ -43,13 +54,14 @@ export function buildOpenApi(version: string): Record<string, unknown> {
         get: {
           summary: "Campaign statistics",
           operationId: "getStats",
+          security: PUBLIC,
           parameters: [
             {
               name: "timeframe_hours",
               in: "query",
               required: false,
               description: "Window for recent_visits, in hours (decimal number, 0.1 to 168).",
-              schema: statsQuery,
+              schema: schemas.inline.StatsQuery?.timeframe_hours,
             },
           ],
           responses: {
@@ -62,6 +74,7 @@ export function buildOpenApi(version: string): Record<string, unknown> {
         get: {
           summary: "Liveness: can the service accept visits?",
           operationId: "getHealth",
+          security: PUBLIC,
           responses: {
             "200": { description: "Healthy", content: json("HealthResponse") },
             "503": { description: "Unhealthy, with the reason", content: json("HealthResponse") },
@@ -72,6 +85,7 @@ export function buildOpenApi(version: string): Record<string, unknown> {
         get: {
           summary: "Readiness: should a load balancer send traffic here?",
           operationId: "getReady",
+          security: PUBLIC,
           responses: {
             "200": { description: "Ready", content: json("ReadyResponse") },
             "503": { description: "Starting, or draining for shutdown", content: json("ReadyResponse") },
@@ -82,6 +96,7 @@ export function buildOpenApi(version: string): Record<string, unknown> {
         get: {
           summary: "Prometheus metrics (text exposition format 0.0.4)",
           operationId: "getMetrics",
+          security: PUBLIC,
           responses: { "200": { description: "Metrics", content: { "text/plain": { schema: { type: "string" } } } } },
         },
       },
@@ -89,6 +104,7 @@ export function buildOpenApi(version: string): Record<string, unknown> {
         get: {
           summary: "Live count over a WebSocket",
           operationId: "liveCount",
+          security: PUBLIC,
           description: [
             "Upgrade to a WebSocket (`ws://host/live`). The server sends a text frame on connect and whenever the numbers change, at most every 250 ms:",
             '`{"type":"count","total_visits":1247,"recent_visits":310,"timeframe_hours":1,"current_time":"2026-11-25T10:30:00.123Z"}`',
@@ -108,8 +124,10 @@ export function buildOpenApi(version: string): Record<string, unknown> {
         get: {
           summary: "Embeddable live counter script",
           operationId: "widgetScript",
+          security: PUBLIC,
+          // In words: a literal script tag in a description is unsafe markdown for documentation renderers.
           description:
-            'Put `<span id="count"></span><script src="https://host/widget.js" data-target="#count"></script>` on a page (any origin). Optional `data-field="recent_visits"`. Animates the count, reconnects with backoff, polls /stats when WebSockets are blocked.',
+            'Load it with a script element on any page (any origin), its `src` this URL and its `data-target` the CSS selector of the element to fill (e.g. `#count`); optional `data-field="recent_visits"`. Animates the count, reconnects with backoff, polls /stats when WebSockets are blocked.',
           responses: { "200": { description: "JavaScript", content: { "application/javascript": {} } } },
         },
       },
@@ -118,16 +136,16 @@ export function buildOpenApi(version: string): Record<string, unknown> {
         get: {
           summary: "This OpenAPI 3.1 document",
           operationId: "getOpenApi",
+          security: PUBLIC,
           responses: { "200": { description: "The document", content: json("OpenAPIDocument") } },
         },
       },
       "/docs": page("Swagger UI for this document (works offline)", "swaggerUi"),
       "/redoc": page("ReDoc for this document (works offline)", "redoc"),
-      ...operatorPaths(statsQuery),
+      ...operatorPaths(schemas.inline.StatsQuery?.timeframe_hours),
     },
     components: {
-      ...components,
-      schemas: { ...components.schemas, OpenAPIDocument },
+      schemas: { ...schemas.components, OpenAPIDocument },
       securitySchemes: ADMIN_SECURITY_SCHEMES,
     },
   };

@@ -10,7 +10,6 @@
 
 import type { us_listen_socket } from "uWebSockets.js";
 import { parentPort, workerData } from "node:worker_threads";
-import { collectDefaultMetrics, Registry } from "prom-client";
 import { AccessPolicy } from "../analytics/access.js";
 import { AnalyticsClient } from "../analytics/client.js";
 import { registerOperatorRoutes } from "../analytics/routes.js";
@@ -29,6 +28,7 @@ import { registerRoutes } from "../http/routes.js";
 import { registerLiveFeed } from "../live/live-feed.js";
 import { widgetAssets } from "../live/widget.js";
 import { createLogger } from "../log.js";
+import { processMetricsRegistry } from "../metrics/process-metrics.js";
 import { RequestMetrics } from "../metrics/request-metrics.js";
 import { MemorySink } from "../sink/memory-sink.js";
 import type { VisitSink } from "../sink/visit-sink.js";
@@ -57,8 +57,7 @@ const responder = new Responder({
     ? { accessLog: (entry: AccessEntry) => accessLogger.info("request", { ...entry, worker: config.slot }) }
     : {}),
 });
-const processRegistry = new Registry();
-collectDefaultMetrics({ register: processRegistry });
+const processRegistry = processMetricsRegistry();
 const cluster = config.cluster ? clusterView(config.cluster) : undefined;
 const counter = cluster
   ? new ClusterCounter(counters, config.slot, clock)
