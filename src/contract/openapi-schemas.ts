@@ -1,7 +1,7 @@
 /**
- * @module The typia schemas as /openapi.json shows them: the same values
- * accepted and rejected, spelled so that linters (redocly's recommended
- * rules) and client generators read them without ambiguity.
+ * @module The typia schemas as /openapi.json shows them: the values typia's
+ * validators accept, spelled so that JSON Schema 2020-12 validators, linters
+ * (redocly's recommended rules) and client generators read them the same way.
  */
 import { schemas } from "../generated/validators.js";
 
@@ -24,7 +24,10 @@ export function documentSchemas(): DocumentSchemas {
     inline[name] = (all[name]?.properties ?? {}) as Record<string, JsonSchema>;
     delete all[name];
   }
-  for (const schema of Object.values(all)) mergeStringFormats(schema);
+  for (const schema of Object.values(all)) {
+    mergeStringFormats(schema);
+    closeTuples(schema);
+  }
   return { components: all, inline };
 }
 
@@ -55,4 +58,19 @@ function isPlainStringFormat(branch: unknown): branch is JsonSchema {
   if (typeof branch !== "object" || branch === null) return false;
   const keys = Object.keys(branch).sort().join(",");
   return keys === "format,type" && (branch as JsonSchema).type === "string";
+}
+
+/**
+ * typia spells a closed tuple `prefixItems` + `additionalItems: false`, the
+ * draft-07 keyword, which JSON Schema 2020-12 (OpenAPI 3.1) no longer has:
+ * validators ignore it, so the tuple would accept extra items. 2020-12 says
+ * `items: false` after `prefixItems`.
+ */
+export function closeTuples(schema: unknown): void {
+  if (typeof schema !== "object" || schema === null) return;
+  for (const child of Object.values(schema)) closeTuples(child);
+  const node = schema as JsonSchema;
+  if (!("prefixItems" in node) || !("additionalItems" in node) || "items" in node) return;
+  node.items = node.additionalItems;
+  delete node.additionalItems;
 }

@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
-import { documentSchemas, type JsonSchema, mergeStringFormats } from "../../src/contract/openapi-schemas.js";
+import {
+  closeTuples,
+  documentSchemas,
+  type JsonSchema,
+  mergeStringFormats,
+} from "../../src/contract/openapi-schemas.js";
 import { isVisitRequest, schemas } from "../../src/generated/validators.js";
 
 const ajv = new Ajv2020({ strict: false });
@@ -74,6 +79,20 @@ describe("the document's schemas", () => {
     assert.deepEqual(nested, {
       items: { oneOf: [{ type: "string", anyOf: [{ format: "email" }, { format: "uri" }] }] },
     });
+  });
+
+  test("a closed tuple is spelled the 2020-12 way, so validators reject extra items", () => {
+    const typia = {
+      type: "array",
+      prefixItems: [{ type: "string" }, { type: "integer" }],
+      additionalItems: false,
+    };
+    assert.equal(ajv.validate(typia, ["a", 1, "extra"]), true, "2020-12 ignores additionalItems");
+    const tuple = structuredClone(typia) as JsonSchema;
+    closeTuples({ nested: tuple });
+    assert.deepEqual(tuple, { type: "array", prefixItems: [{ type: "string" }, { type: "integer" }], items: false });
+    assert.equal(ajv.validate(tuple, ["a", 1, "extra"]), false);
+    assert.equal(ajv.validate(tuple, ["a", 1]), true);
   });
 
   test("StatsQuery is inline only: its property schemas are kept, the component is not", () => {
