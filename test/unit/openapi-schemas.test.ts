@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import {
@@ -9,6 +8,7 @@ import {
   mergeStringFormats,
 } from "../../src/contract/openapi-schemas.js";
 import { isVisitRequest, schemas } from "../../src/generated/validators.js";
+import { describe, test } from "../helpers/node-test.js";
 
 const ajv = new Ajv2020({ strict: false });
 (addFormats as unknown as (ajv: Ajv2020) => void)(ajv);
