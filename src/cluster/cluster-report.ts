@@ -50,17 +50,12 @@ export function clusterMetrics(view: ClusterView, nowMs: number): string[] {
     "Since the last successful sync with Redis (-1: never).",
     last > 0 ? Math.max(0, nowMs - last) / 1000 : -1,
   );
-  metric(
-    "traffic_tracker_cluster_flush_seconds_sum",
-    "counter",
-    "Time spent in syncs with Redis (divide by the count for the mean flush latency).",
-    state.figure("flushSecondsSum"),
-  );
-  metric(
-    "traffic_tracker_cluster_flush_seconds_count",
-    "counter",
-    "Successful syncs with Redis.",
-    state.figure("flushes"),
+  // A summary without quantiles: _sum and _count as one family (two counters so named fail `promtool check metrics`).
+  lines.push(
+    "# HELP traffic_tracker_cluster_flush_seconds Successful syncs with Redis and the time they took (sum / count: the mean).",
+    "# TYPE traffic_tracker_cluster_flush_seconds summary",
+    `traffic_tracker_cluster_flush_seconds_sum ${state.figure("flushSecondsSum")}`,
+    `traffic_tracker_cluster_flush_seconds_count ${state.figure("flushes")}`,
   );
   metric(
     "traffic_tracker_cluster_pending_visits",

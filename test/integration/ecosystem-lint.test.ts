@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { request, visit } from "../helpers/http.js";
 import { after, describe, test } from "../helpers/node-test.js";
+import { RedisServer, waitFor } from "../helpers/redis-server.js";
 import { startTestService } from "../helpers/service.js";
 import { tempDataDir } from "../helpers/store.js";
 
@@ -16,8 +17,19 @@ const REDOCLY = join(root, "node_modules", ".bin", "redocly");
 // Under the test deadline, so that a hung tool fails with its own name.
 const TOOL_DEADLINE_MS = 45_000;
 
-// A store, so that its metric families are exposed too.
-const service = await startTestService({ after }, { dataDir: tempDataDir({ after }) });
+// A store and cluster mode (a real redis-server), so that their metric families are exposed too.
+const redis = await RedisServer.start();
+const service = await startTestService(
+  { after: () => {} },
+  { dataDir: tempDataDir({ after }), redis: redis.url, nodeId: "lint" },
+);
+after(async () => {
+  await service.stop();
+  await redis.stop();
+});
+await waitFor("the instance ready (first contact with Redis)", async () => {
+  return (await request(service.url, "/ready")).status === 200;
+});
 const scratch = tempDataDir({ after });
 
 interface ToolRun {
@@ -83,6 +95,28 @@ describe("redocly lint of the served /openapi.json", () => {
     assert.deepEqual(report.totals, { errors: 0, warnings: 0, ignored: 0 }, listProblems(report));
   });
 
+  test("the operators' endpoints need the bearer token; every other operation is public", async () => {
+    const doc = (await request(service.url, "/openapi.json")).json;
+    assert.deepEqual(
+      {
+        type: doc.components.securitySchemes.adminToken.type,
+        scheme: doc.components.securitySchemes.adminToken.scheme,
+      },
+      { type: "http", scheme: "bearer" },
+    );
+    const operators = ["/analytics", "/export", "/dashboard"];
+    for (const path of operators) assert.ok(doc.paths[path]?.get, `${path} is documented`);
+    for (const [path, operations] of Object.entries(
+      doc.paths as Record<string, Record<string, { security?: unknown }>>,
+    ))
+      for (const [method, operation] of Object.entries(operations))
+        assert.deepEqual(
+          operation.security,
+          operators.includes(path) ? [{ adminToken: [] }] : [],
+          `${method.toUpperCase()} ${path}`,
+        );
+  });
+
   test("the document's licence is package.json's", async () => {
     const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { license: string };
     const doc = (await request(service.url, "/openapi.json")).json;
@@ -136,6 +170,9 @@ describe("promtool check metrics of the served /metrics", () => {
       "traffic_tracker_store_commits_total counter",
       "traffic_tracker_store_lag_seconds gauge",
       "traffic_tracker_store_up gauge",
+      "traffic_tracker_cluster_up gauge",
+      "traffic_tracker_cluster_flush_seconds summary",
+      "traffic_tracker_cluster_numbers_reserved_total counter",
       "process_cpu_user_seconds_total counter",
       "nodejs_eventloop_lag_seconds gauge",
       "nodejs_active_handles gauge",
