@@ -21,6 +21,12 @@ describe("routing", () => {
     ["POST", "/analytics", "GET"],
     ["DELETE", "/export", "GET"],
     ["PUT", "/dashboard", "GET, HEAD"],
+    ["POST", "/live", "GET"],
+    ["PUT", "/live", "GET"],
+    ["DELETE", "/live", "GET"],
+    ["POST", "/metrics", "GET, HEAD"],
+    ["POST", "/widget.js", "GET, HEAD"],
+    ["POST", "/docs", "GET, HEAD"],
   ];
   for (const [method, path, allow] of wrongMethods) {
     test(`${method} ${path} is a 405 with Allow: ${allow}`, async () => {
