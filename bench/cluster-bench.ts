@@ -132,6 +132,9 @@ async function staleness(a: Target, b: Target, running: () => boolean): Promise<
 
 interface Phase {
   phase: string;
+  /** Answers counted, and the phase's length in seconds (the instance sweep's report carries them). */
+  requests: number;
+  seconds: number;
   reqPerSec: number;
   /** Answers other than 2xx (503: an instance out of numbers). */
   non2xx: number;
@@ -171,6 +174,8 @@ async function phase(
   const fcalls = (after.get("fcall") ?? 0) - (before.get("fcall") ?? 0);
   return {
     phase: name,
+    requests,
+    seconds: elapsed,
     reqPerSec: requests / elapsed,
     non2xx,
     redisCommandsPerSec: all / elapsed,
