@@ -22,6 +22,8 @@ export interface RunResult {
   readonly visits2xx: number;
   /** wrk cannot wait for in-flight requests at the end: its visit count is a lower bound. */
   readonly visitsExact: boolean;
-  /** Per-second samples (autocannon always; wrk when run in one-second slices). They add up to `requests`. */
+  /** Per-second samples (autocannon always; wrk with --per-second or --html). They add up to `requests`. */
   readonly samples?: readonly Sample[];
+  /** false: the samples carry no latency (wrk in one process: only the run's percentiles are known). */
+  readonly perSecondLatency?: boolean;
 }

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import type { RunResult } from "./run-result.js";
 import { type Scenario, wrkScript } from "./scenarios.js";
+import { parseSecondsLine, samplesOf, secondsHook, type WrkCounter } from "./wrk-seconds.js";
 
 const run = promisify(execFile);
 
@@ -75,11 +76,13 @@ export async function runWrk(
   connections: number,
   durationSeconds: number,
   timeoutSeconds: number,
+  /** Count answers per second in the run (bench/wrk-seconds.ts): the samples. */
+  perSecond?: WrkCounter,
 ): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), "bench-wrk-"));
   try {
     const script = join(dir, `${scenario.name}.lua`);
-    writeFileSync(script, wrkScript(scenario));
+    writeFileSync(script, wrkScript(scenario) + (perSecond ? secondsHook(perSecond) : ""));
     const { stdout } = await run(
       "wrk",
       [
@@ -96,7 +99,20 @@ export async function runWrk(
       { maxBuffer: 1 << 20 },
     );
     const visits = scenario.requests.filter((r) => r.isVisit).length;
-    return parseWrkOutput(stdout, connections, visits === scenario.requests.length, visits / scenario.requests.length);
+    const result = parseWrkOutput(
+      stdout,
+      connections,
+      visits === scenario.requests.length,
+      visits / scenario.requests.length,
+    );
+    if (!perSecond) return result;
+    const line = parseSecondsLine(stdout);
+    return {
+      ...result,
+      latency: { ...result.latency, p99_9: line.p99_9Micros / 1000 },
+      samples: samplesOf(line, connections),
+      perSecondLatency: false,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,0 +1,160 @@
+import assert from "node:assert/strict";
+import { scenario } from "../../bench/scenarios.js";
+import { totalVisits } from "../../bench/targets.js";
+import { runWrk } from "../../bench/wrk-run.js";
+import { parseSecondsLine, samplesOf, secondsHook } from "../../bench/wrk-seconds.js";
+import { describe, test } from "../helpers/node-test.js";
+import { startTestService } from "../helpers/service.js";
+import { until } from "../helpers/wait.js";
+
+/** A done line as the hook prints it. */
+const line = (over: Record<string, string | number>) =>
+  `Running 3s test @ http://127.0.0.1:1\n@bench-seconds ${JSON.stringify({
+    counter: "request",
+    threads: 1,
+    requests: 0,
+    duration_us: 3_050_000,
+    connect: 0,
+    read: 0,
+    write: 0,
+    status: 0,
+    timeout: 0,
+    t0_us: 5_000_000,
+    last_us: 7_400_000,
+    seconds: "",
+    bad: "",
+    p99_9_us: 4200,
+    ...over,
+  })}\n`;
+
+describe("wrk's per-second counts from one process", () => {
+  test("the done hook's line is parsed from wrk's output", () => {
+    const l = parseSecondsLine(line({ requests: 250, seconds: "100,120,", bad: "0,1,", status: 1, read: 2 }));
+    assert.equal(l.counter, "request");
+    assert.equal(l.requests, 250);
+    assert.deepEqual(l.finished, [100, 120]);
+    assert.deepEqual(l.finishedBad, [0, 1]);
+    assert.equal(l.readErrors, 2);
+    assert.equal(l.p99_9Micros, 4200);
+    assert.throws(() => parseSecondsLine("Running 1s test\n"), /no per-second counts/);
+  });
+
+  // Table: what each counter's seconds become, and that they add up to wrk's total.
+  const cases: Array<{ name: string; over: Record<string, string | number>; requests: number[]; seconds: number[] }> = [
+    {
+      name: "request hook: the connections' opening requests leave the first second, the last is what the total leaves",
+      over: { requests: 260, seconds: "108,100,", t0_us: 5_000_000, last_us: 7_400_000 },
+      requests: [100, 100, 60],
+      seconds: [1, 1, 0.4],
+    },
+    {
+      name: "response hook: answers as counted",
+      over: { counter: "response", requests: 260, seconds: "100,100,", bad: "0,2,", status: 3 },
+      requests: [100, 100, 60],
+      seconds: [1, 1, 0.4],
+    },
+    {
+      name: "a run shorter than a second is one sample",
+      over: { requests: 40, seconds: "", last_us: 5_300_000 },
+      requests: [40],
+      seconds: [0.3],
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const samples = samplesOf(parseSecondsLine(line(c.over)), 8);
+      assert.deepEqual(
+        samples.map((s) => s.requests),
+        c.requests,
+      );
+      assert.deepEqual(
+        samples.map((s) => Math.round(s.seconds * 1000) / 1000),
+        c.seconds,
+      );
+      assert.deepEqual(
+        samples.map((s) => s.t),
+        c.requests.map((_, i) => i),
+      );
+      assert.equal(
+        samples.reduce((n, s) => n + s.requests, 0),
+        Number(c.over.requests),
+      );
+      for (const s of samples) assert.ok(Number.isNaN(s.p50) && Number.isNaN(s.p99), "no per-second latency");
+    });
+  }
+
+  test("per-second non-2xx from the response hook; unknown per second (NaN) from the request hook once the run had any", () => {
+    const response = samplesOf(
+      parseSecondsLine(line({ counter: "response", requests: 30, seconds: "10,10,", bad: "0,2,", status: 3 })),
+      4,
+    );
+    assert.deepEqual(
+      response.map((s) => s.non2xx),
+      [0, 2, 1],
+    );
+    const clean = samplesOf(parseSecondsLine(line({ requests: 30, seconds: "14,10," })), 4);
+    assert.deepEqual(
+      clean.map((s) => [s.non2xx, s.errors, s.timeouts]),
+      [
+        [0, 0, 0],
+        [0, 0, 0],
+        [0, 0, 0],
+      ],
+    );
+    const failing = samplesOf(parseSecondsLine(line({ requests: 30, seconds: "14,10,", status: 1, timeout: 1 })), 4);
+    for (const s of failing) assert.ok(Number.isNaN(s.non2xx) && Number.isNaN(s.errors) && Number.isNaN(s.timeouts));
+    assert.throws(() => samplesOf(parseSecondsLine(line({ threads: 2 })), 4), /wrk -t1/);
+  });
+
+  test("the hook is Lua for the thread (counting) and the main state (printing)", () => {
+    const request = secondsHook("request");
+    assert.match(request, /local scenario_request = request/);
+    assert.doesNotMatch(
+      request,
+      /^response = /m,
+      "the request counter defines no response hook (wrk would buffer headers)",
+    );
+    assert.match(secondsHook("response"), /^response = function\(status\)/m);
+  });
+
+  for (const counter of ["request", "response"] as const) {
+    test(`a real wrk run counting in its ${counter} hook: a sample per second, adding up to wrk's count, which the server's bounds`, {
+      timeout: 60_000,
+    }, async (t) => {
+      const service = await startTestService(t, { nWorkers: 1 });
+      const connections = 4;
+      const before = await totalVisits(service.url);
+      const r = await runWrk(service.url, scenario("visit"), connections, 2, 10, counter);
+      const samples = r.samples ?? [];
+      assert.ok(r.requests > 0, "wrk sent load");
+      assert.equal(r.errors + r.non2xx, 0);
+      assert.equal(
+        samples.reduce((n, s) => n + s.requests, 0),
+        r.requests,
+      );
+      assert.ok(
+        Math.abs(samples.length - r.durationSeconds) <= 1,
+        `${samples.length} samples in ${r.durationSeconds} s`,
+      );
+      assert.ok(
+        samples.every((s) => s.requests >= 0 && s.seconds > 0 && s.seconds <= 1),
+        JSON.stringify(samples),
+      );
+      assert.equal(r.perSecondLatency, false);
+      assert.ok(r.latency.p99_9 >= r.latency.p99, `p99.9 from wrk's histogram: ${JSON.stringify(r.latency)}`);
+      // wrk stops on a timer with up to one request per connection unanswered to it.
+      let grew = -1;
+      let last = -2;
+      await until(
+        "total_visits settles",
+        async () => {
+          last = grew;
+          grew = (await totalVisits(service.url)) - before;
+          return grew === last;
+        },
+        { everyMs: 150 },
+      );
+      assert.ok(grew >= r.visits2xx && grew - r.visits2xx <= connections, `server ${grew}, wrk ${r.visits2xx}`);
+    });
+  }
+});
