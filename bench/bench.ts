@@ -49,7 +49,7 @@ export async function runBench(options: BenchOptions, progress: Progress = stder
   }
   if (generator === "wrk")
     warnings.push(
-      options.perSecond
+      options.wrkSlices
         ? "wrk stops on a timer, here once per one-second slice: its cross-check is bounded by the requests in flight at each stop, not exact"
         : "wrk stops on a timer: its cross-check is bounded by the requests in flight, not exact",
     );
@@ -102,6 +102,9 @@ export async function runBench(options: BenchOptions, progress: Progress = stder
     environment,
     settings: {
       generator,
+      ...(generator === "wrk" && options.perSecond
+        ? { "per-second": options.wrkSlices ? "one-second wrk slices" : "answers counted in wrk's request hook" }
+        : {}),
       connections: options.connections,
       pipelining: options.pipelining,
       duration: `${options.durationMs / 1000} s`,
@@ -174,10 +177,17 @@ async function measureLoad(
   const cpuBefore = target.cpuMicros();
   let result: RunResult;
   if (generator === "wrk") {
-    progress(`${what}: wrk running for ${o.durationMs / 1000} s${o.perSecond ? " in one-second slices" : ""}`, false);
-    result = o.perSecond
+    progress(`${what}: wrk running for ${o.durationMs / 1000} s${o.wrkSlices ? " in one-second slices" : ""}`, false);
+    result = o.wrkSlices
       ? await runWrkSliced(target.url, s, connections, o.durationMs / 1000, o.timeoutSeconds)
-      : await runWrk(target.url, s, connections, o.durationMs / 1000, o.timeoutSeconds);
+      : await runWrk(
+          target.url,
+          s,
+          connections,
+          o.durationMs / 1000,
+          o.timeoutSeconds,
+          o.perSecond ? "request" : undefined,
+        );
   } else {
     const amount = Math.max(connections * o.pipelining * 10, Math.round((rate * o.durationMs) / 1000));
     result = await runAutocannon({
@@ -197,7 +207,7 @@ async function measureLoad(
       ? undefined
       : (cpuAfter - cpuBefore) / Math.max(result.requests, 1);
   // Each wrk slice stops on a timer, with up to one request per connection unanswered.
-  const stops = result.generator === "wrk" ? (result.samples?.length ?? 1) : 1;
+  const stops = result.generator === "wrk" && o.wrkSlices ? (result.samples?.length ?? 1) : 1;
   const check = crossCheck(
     result,
     before === undefined || after === undefined ? undefined : after - before,

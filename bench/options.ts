@@ -25,8 +25,10 @@ export interface BenchOptions {
   readonly markdown: string | undefined;
   /** A self-contained HTML report with charts. */
   readonly html: string | undefined;
-  /** wrk in one-second slices, for per-second samples (autocannon always takes them); implied by --html. */
+  /** wrk counts answers per second in its one process (autocannon always takes samples); implied by --html. */
   readonly perSecond: boolean;
+  /** wrk in one-second slices instead: per-second latency too, at a cost (docs/bench-report.md). */
+  readonly wrkSlices: boolean;
   /** Another server to run the same scenarios against: a URL, "baseline" (bare uWS), or a store mode. */
   readonly compare: string | undefined;
   /** Store mode of the traffic-tracker the bench starts. */
@@ -66,6 +68,7 @@ Examples:
   $ npm run bench -- --scenario visit --store batch --compare memory --generator wrk   # cost of the store
   $ npm run bench -- --json bench/results/run.json --markdown bench/results/run.md
   $ npm run bench -- --scenario visit,spike --threads 1,2 --html bench/results/run.html
+  $ npm run bench -- --cluster 1,2,3 --duration 5 --html bench/results/cluster.html   # instance sweep
 `;
 
 /** "10s", "500ms", "1m", "2" (seconds) → milliseconds. */
@@ -102,7 +105,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     .addOption(
       new Option(
         "--per-second",
-        "with wrk: run it in one-second slices to record per-second samples (implied by --html; autocannon always records them)",
+        "with wrk: count answers per second in its Lua request hook (implied by --html; autocannon always records per-second samples)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--wrk-slices",
+        "with wrk: run it in one-second slices instead, for per-second latency too (costs load time: docs/bench-report.md)",
       ),
     )
     .addOption(
@@ -201,7 +210,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     json: o.json,
     markdown: o.markdown,
     html: o.html,
-    perSecond: o.perSecond !== undefined || o.html !== undefined,
+    perSecond: o.perSecond !== undefined || o.html !== undefined || o.wrkSlices !== undefined,
+    wrkSlices: o.wrkSlices !== undefined,
     compare: o.compare,
     store: storeMode(String(o.store), "--store"),
     rounds: positiveInt(String(o.rounds), "--rounds", 50),

@@ -58,8 +58,16 @@ export function timelineCharts(report: BenchReport): ChartSpec[] {
       const at = (f: (i: number) => number) => xs.map((_, i) => (i < samples.length ? finite(f(i)) : null));
       const label = runLabel(r, report.runs);
       const s = (i: number) => samples[i] as NonNullable<typeof samples>[number];
+      series.push({
+        label: `req/s · ${label}`,
+        values: at((i) => s(i).requests / s(i).seconds),
+        axis: "y",
+        style: "line",
+        color,
+      });
+      // wrk counting in one process knows only the run's percentiles: no latency line (the note says why).
+      if (r.result.perSecondLatency === false) return;
       series.push(
-        { label: `req/s · ${label}`, values: at((i) => s(i).requests / s(i).seconds), axis: "y", style: "line", color },
         // With more than two runs, p50 waits for a click: req/s and p99 are what a sale's SRE reads first.
         {
           label: `p50 ms · ${label}`,
@@ -73,15 +81,24 @@ export function timelineCharts(report: BenchReport): ChartSpec[] {
       );
     });
     const first = runs[0] as ScenarioRun;
+    const counted = runs.filter((r) => r.result.perSecondLatency === false);
+    const latencyNote =
+      counted.length === 0
+        ? undefined
+        : "wrk counted answers per second in one process (≤ 2 % of its cost): latency over time needs autocannon " +
+          `or --wrk-slices; the run's latency from wrk's histogram: ${counted
+            .map((r) => `p50 ${r.result.latency.p50} ms, p99 ${r.result.latency.p99} ms`)
+            .join("; ")}`;
     charts.push({
       kind: "timeline",
-      title: `${scenario}: req/s and latency per second`,
+      title: `${scenario}: req/s ${counted.length === runs.length ? "" : "and latency "}per second`,
       scenario,
       xLabel: "second of the measured run",
       xs,
       yLabel: "req/s",
       y2Label: "latency (ms)",
       series,
+      ...(latencyNote ? { note: latencyNote } : {}),
       ...(scenario === "spike"
         ? {
             markers: [

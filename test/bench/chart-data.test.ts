@@ -149,4 +149,31 @@ describe("HTML report chart data", () => {
     );
     assert.equal(errors?.note, "3 in all");
   });
+
+  test("wrk counting in one process: req/s per second, no latency line, and a note saying where latency over time is", () => {
+    const counted = run("visit", "tt", 1, 1000);
+    const wrk: ScenarioRun = {
+      ...counted,
+      result: {
+        ...counted.result,
+        generator: "wrk",
+        perSecondLatency: false,
+        samples: counted.result.samples?.map((x) => ({ ...x, p50: Number.NaN, p99: Number.NaN })),
+      },
+    };
+    const [chart] = timelineCharts(reportOf([wrk]));
+    assert.deepEqual(
+      chart?.series.map((x) => x.label),
+      ["req/s · tt"],
+    );
+    assert.deepEqual(chart?.series[0]?.values, [1000, 1000, 1000]);
+    assert.equal(chart?.title, "visit: req/s per second");
+    assert.match(chart?.note ?? "", /latency over time needs autocannon or --wrk-slices; .*p50 1 ms, p99 3 ms/);
+    // Beside an autocannon run of the same scenario, that run keeps its latency lines.
+    const [both] = timelineCharts(reportOf([wrk, { ...counted, target: "ac" }]));
+    assert.deepEqual(
+      both?.series.map((x) => x.label),
+      ["req/s · tt", "req/s · ac", "p50 ms · ac", "p99 ms · ac"],
+    );
+  });
 });

@@ -19,14 +19,19 @@ describe("bench options", () => {
     assert.deepEqual(o.serverArgs, []);
   });
 
-  test("--html asks for per-second samples; --per-second alone does too", () => {
+  test("--html asks for per-second samples, which wrk counts in one process; --wrk-slices asks for slices", () => {
     const plain = parseBenchArgs([]);
     assert.equal(plain.html, undefined);
-    assert.equal(plain.perSecond, false, "wrk runs once unless asked");
+    assert.equal(plain.perSecond, false, "wrk counts nothing per second unless asked");
+    assert.equal(plain.wrkSlices, false);
     const html = parseBenchArgs(["--html", "out/report.html"]);
     assert.equal(html.html, "out/report.html");
     assert.equal(html.perSecond, true);
+    assert.equal(html.wrkSlices, false, "--html does not slice wrk: the cheap counts");
     assert.equal(parseBenchArgs(["--per-second", "--json", "r.json"]).perSecond, true);
+    const sliced = parseBenchArgs(["--wrk-slices"]);
+    assert.equal(sliced.wrkSlices, true);
+    assert.equal(sliced.perSecond, true);
   });
 
   test("--server-args reach every traffic-tracker the bench starts, split on spaces", () => {
