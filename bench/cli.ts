@@ -5,19 +5,21 @@
  */
 import { CommanderError } from "commander";
 import { runBench } from "./bench.js";
-import { parseClusterArgs, renderClusterReport, runClusterBench } from "./cluster-bench.js";
+import { parseClusterSweepArgs, runClusterSweep } from "./cluster-sweep.js";
 import { BenchUsageError, parseBenchArgs } from "./options.js";
 import { writeReports } from "./outputs.js";
-import { renderText } from "./report.js";
+import { renderInstanceScaling, renderText } from "./report.js";
 
-// --cluster N: its own run (Redis plus N instances), see cluster-bench.ts.
-if (process.argv.includes("--cluster")) {
+// --cluster N or 1,2,3: its own run (Redis plus N instances, per count), see cluster-bench.ts and cluster-sweep.ts.
+if (process.argv.some((a) => a === "--cluster" || a.startsWith("--cluster="))) {
   try {
-    const report = await runClusterBench(parseClusterArgs(process.argv.slice(2)), (line) =>
-      process.stderr.write(`${line}\n`),
-    );
-    process.stdout.write(renderClusterReport(report));
-    process.exit(report.exact ? 0 : 1);
+    const sweep = parseClusterSweepArgs(process.argv.slice(2));
+    const { text, report } = await runClusterSweep(sweep, (line) => process.stderr.write(`${line}\n`));
+    process.stdout.write(text);
+    if (sweep.counts.length > 1) process.stdout.write(renderInstanceScaling(report.runs));
+    writeReports({ json: sweep.json, markdown: undefined, html: sweep.html }, report);
+    // As before the sweep: exit 1 when the totals differ (the page's verdict also lists non-2xx answers).
+    process.exit(report.runs.every((r) => r.crossCheck.ok) ? 0 : 1);
   } catch (error) {
     if (error instanceof CommanderError) process.exit(error.exitCode);
     process.stderr.write(`bench: ${(error as Error).message}\n`);

@@ -31,6 +31,17 @@ export interface ScenarioRun {
   /** live scenario: idle /live subscribers held open, and the updates they received in all. */
   readonly liveSubscribers?: number;
   readonly liveUpdates?: number;
+  /** Cluster mode (--cluster): the instances sharing one Redis, and what Redis did meanwhile. */
+  readonly instances?: number;
+  readonly redis?: {
+    /** Every command Redis ran (INFO commandstats), and the FCALLs the instances sent, per second. */
+    readonly commandsPerSec: number;
+    readonly fcallsPerSec: number;
+    /** Redis's CPU, % of one core. */
+    readonly cpuPercent: number;
+    /** How late one instance's /stats showed another's total (p99, ms). */
+    readonly stalenessP99Ms: number;
+  };
 }
 
 export interface Comparison {
@@ -180,7 +191,7 @@ const HEADER = [
 function rowOf(r: ScenarioRun): string[] {
   const { result: x } = r;
   return [
-    r.target,
+    r.instances === undefined ? r.target : `${r.target} (${r.instances} instance${r.instances === 1 ? "" : "s"})`,
     String(r.threads),
     String(r.round),
     fmt(r.serverCpuMicrosPerRequest ?? Number.NaN, 2),
@@ -238,6 +249,44 @@ export function scaling(runs: readonly ScenarioRun[]): string[][] {
   return rows.length > 1 ? rows : [];
 }
 
+/** Cluster mode: req/s per instance count against the fewest, and Redis's load at each. */
+export function instanceScaling(runs: readonly ScenarioRun[]): string[][] {
+  const points = runs.filter((r) => r.instances !== undefined).sort((a, b) => (a.instances ?? 0) - (b.instances ?? 0));
+  if (points.length === 0) return [];
+  const first = points[0] as ScenarioRun;
+  const base = first.result.reqPerSec.mean / (first.instances ?? 1);
+  return [
+    [
+      "instances",
+      "req/s",
+      "× vs fewest",
+      "ideal (linear)",
+      "Redis cmds/s",
+      "FCALL/s",
+      "Redis CPU",
+      "staleness p99",
+      "non-2xx",
+    ],
+    ...points.map((r) => [
+      String(r.instances),
+      fmt(r.result.reqPerSec.mean),
+      fmt(r.result.reqPerSec.mean / first.result.reqPerSec.mean, 2),
+      fmt(base * (r.instances ?? 0)),
+      fmt(r.redis?.commandsPerSec ?? Number.NaN),
+      fmt(r.redis?.fcallsPerSec ?? Number.NaN, 1),
+      `${fmt(r.redis?.cpuPercent ?? Number.NaN, 1)} %`,
+      `${fmt(r.redis?.stalenessP99Ms ?? Number.NaN)} ms`,
+      String(r.result.non2xx),
+    ]),
+  ];
+}
+
+/** The instance-scaling table as text (the cluster sweep prints it after each count's own report). */
+export function renderInstanceScaling(runs: readonly ScenarioRun[]): string {
+  const rows = instanceScaling(runs);
+  return rows.length > 0 ? `\n== Instance scaling (cluster mode, one Redis) ==\n${textTable(rows)}\n` : "";
+}
+
 function sections(report: BenchReport, table: (rows: string[][]) => string, heading: (s: string) => string): string[] {
   const out: string[] = [];
   const e = report.environment;
@@ -257,6 +306,8 @@ function sections(report: BenchReport, table: (rows: string[][]) => string, head
   }
   const scale = scaling(report.runs);
   if (scale.length > 0) out.push(heading("Thread scaling"), table(scale));
+  const instances = instanceScaling(report.runs);
+  if (instances.length > 0) out.push(heading("Instance scaling (cluster mode, one Redis)"), table(instances));
   if (report.comparisons.length > 0) {
     out.push(heading("Comparison (same run, interleaved)"));
     out.push(

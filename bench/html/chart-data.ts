@@ -5,7 +5,7 @@
  */
 import type { BenchReport, ScenarioRun } from "../report.js";
 
-export type ChartKind = "timeline" | "sweep" | "compare" | "cpu" | "errors";
+export type ChartKind = "timeline" | "sweep" | "redis" | "compare" | "cpu" | "errors";
 
 export interface Series {
   readonly label: string;
@@ -40,6 +40,7 @@ export interface ChartSpec {
 export function runLabel(r: ScenarioRun, all: readonly ScenarioRun[]): string {
   const parts = [r.target];
   if (new Set(all.map((x) => x.threads)).size > 1) parts.push(`${r.threads} thr`);
+  if (new Set(all.map((x) => x.instances)).size > 1) parts.push(`${r.instances} inst`);
   if (all.some((x) => x.round > 1)) parts.push(`round ${r.round}`);
   return parts.join(" · ");
 }
@@ -138,7 +139,7 @@ export function groupedBars(
   };
 }
 
-/** One sweep: req/s against the number of threads (or, later, instances), with the ideal linear line. */
+/** One sweep: req/s against the number of threads or instances, with the ideal linear line. */
 export interface Sweep {
   readonly dimension: "threads" | "instances";
   readonly scenario: string;
@@ -149,7 +150,7 @@ export interface Sweep {
 
 /**
  * The sweeps in a report. `countOf` picks the swept dimension from a run:
- * threads today; an instance sweep (cluster mode) is another call of this.
+ * threads, or instances (cluster mode, `--cluster 1,2,3`).
  */
 export function sweeps(
   runs: readonly ScenarioRun[],
@@ -206,6 +207,29 @@ export function sweepCharts(all: readonly Sweep[]): ChartSpec[] {
     });
   }
   return charts;
+}
+
+/** Cluster mode: what Redis did at each instance count (commands/s and FCALL/s left, its CPU right). */
+export function redisChart(report: BenchReport): ChartSpec | undefined {
+  const runs = report.runs
+    .filter((r) => r.instances !== undefined && r.redis)
+    .sort((a, b) => (a.instances ?? 0) - (b.instances ?? 0));
+  if (runs.length === 0) return undefined;
+  const redis = (f: (x: NonNullable<ScenarioRun["redis"]>) => number) =>
+    runs.map((r) => finite(f(r.redis as NonNullable<ScenarioRun["redis"]>)));
+  return {
+    kind: "redis",
+    title: "Redis at each instance count (the full-rate phase)",
+    xLabel: "instances",
+    xs: runs.map((r) => r.instances as number),
+    yLabel: "Redis commands/s",
+    y2Label: "Redis CPU (% of a core)",
+    series: [
+      { label: "Redis commands/s (all)", values: redis((x) => x.commandsPerSec), axis: "y", style: "line", color: 0 },
+      { label: "FCALL/s sent", values: redis((x) => x.fcallsPerSec), axis: "y", style: "dashed", color: 1 },
+      { label: "Redis CPU %", values: redis((x) => x.cpuPercent), axis: "y2", style: "dotted", color: 3 },
+    ],
+  };
 }
 
 /** --compare: A and B req/s side by side per round, the median ratio in the note. */
@@ -282,9 +306,18 @@ export function errorsChart(report: BenchReport): ChartSpec {
 /** Every chart of the page, in page order. */
 export function chartsOf(report: BenchReport): ChartSpec[] {
   const cpu = cpuChart(report);
+  const redis = redisChart(report);
   return [
     ...timelineCharts(report),
-    ...sweepCharts(sweeps(report.runs)),
+    ...sweepCharts([
+      ...sweeps(report.runs),
+      ...sweeps(
+        report.runs.filter((r) => r.instances !== undefined),
+        "instances",
+        (r) => r.instances as number,
+      ),
+    ]),
+    ...(redis ? [redis] : []),
     ...compareCharts(report),
     ...(cpu ? [cpu] : []),
     errorsChart(report),

@@ -9,6 +9,7 @@
   const headings = {
     timeline: "Per second, per scenario",
     sweep: "Scaling: req/s against the ideal linear line",
+    redis: "Cluster mode: Redis per instance count",
     compare: "A/B comparison (--compare), interleaved rounds",
     cpu: "Server CPU per request",
     errors: "Errors",
@@ -59,7 +60,7 @@
               rotate: categories.some((c) => c.length > 14) ? -20 : 0,
               size: categories.some((c) => c.length > 14) ? 90 : 50,
             }
-          : spec.kind === "sweep"
+          : spec.kind === "sweep" || spec.kind === "redis"
             ? { splits: () => spec.xs }
             : { incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600] }),
       },

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { clusterReport, parseClusterSweepArgs } from "../../bench/cluster-sweep.js";
 import { readEnvironment } from "../../bench/environment.js";
 import {
   chartsOf,
@@ -8,7 +9,7 @@ import {
   sweeps,
   timelineCharts,
 } from "../../bench/html/chart-data.js";
-import { type BenchReport, compare, crossCheck, type ScenarioRun } from "../../bench/report.js";
+import { type BenchReport, compare, crossCheck, renderText, type ScenarioRun } from "../../bench/report.js";
 import type { RunResult } from "../../bench/run-result.js";
 import type { Sample } from "../../bench/samples.js";
 import { describe, test } from "../helpers/node-test.js";
@@ -175,5 +176,79 @@ describe("HTML report chart data", () => {
       both?.series.map((x) => x.label),
       ["req/s · tt", "req/s · ac", "p50 ms · ac", "p99 ms · ac"],
     );
+  });
+});
+
+describe("the instance sweep (--cluster 1,2,3)", () => {
+  const phase = (n: number, reqPerSec: number) => ({
+    phase: "full rate (wrk)",
+    requests: reqPerSec * 5,
+    seconds: 5,
+    reqPerSec,
+    non2xx: 0,
+    redisCommandsPerSec: 120 * n,
+    fcallsPerSec: 10 * n,
+    redisCpuPercent: 1.1 * n,
+    stalenessP99Ms: 200,
+  });
+  const report = clusterReport(
+    [
+      [1, 30_000],
+      [2, 50_000],
+      [3, 60_000],
+    ].map(([n, rate]) => ({
+      instances: n as number,
+      threads: 1,
+      connectionsPerInstance: 32,
+      phase: phase(n as number, rate as number),
+      exact: true,
+    })),
+  );
+
+  test("--cluster takes a list of counts; the report files come out of the arguments cluster-bench parses", () => {
+    const a = parseClusterSweepArgs(["--cluster", "3,1,2,2", "--duration", "5", "--html", "r.html", "--json=r.json"]);
+    assert.deepEqual(a.counts, [1, 2, 3]);
+    assert.equal(a.html, "r.html");
+    assert.equal(a.json, "r.json");
+    assert.deepEqual(a.rest, ["--duration", "5"]);
+    assert.deepEqual(parseClusterSweepArgs(["--cluster", "2"]).counts, [2]);
+    assert.throws(() => parseClusterSweepArgs(["--cluster", "1,0"]), /instance counts like 2 or 1,2,3/);
+    assert.throws(() => parseClusterSweepArgs(["--cluster"]), /--cluster needs a value/);
+  });
+
+  test("one point per instance count, the ideal linear line from the fewest, and Redis per point", () => {
+    assert.deepEqual(report.failures, []);
+    const charts = chartsOf(report);
+    assert.deepEqual(
+      charts.map((c) => c.kind),
+      ["sweep", "redis", "errors"],
+    );
+    const [sweep, redis] = charts;
+    assert.equal(sweep?.xLabel, "instances");
+    assert.deepEqual(sweep?.xs, [1, 2, 3]);
+    assert.deepEqual(sweep?.series[0]?.values, [30_000, 50_000, 60_000]);
+    assert.deepEqual(sweep?.series[1]?.values, [30_000, 60_000, 90_000]);
+    assert.deepEqual(redis?.xs, [1, 2, 3]);
+    assert.deepEqual(
+      redis?.series.map((x) => [x.label, x.axis, x.values]),
+      [
+        ["Redis commands/s (all)", "y", [120, 240, 360]],
+        ["FCALL/s sent", "y", [10, 20, 30]],
+        ["Redis CPU %", "y2", [1.1, 2.2, 3.3000000000000003]],
+      ],
+    );
+    // The JSON report carries them per run; the text report has the instance-scaling table.
+    const json = JSON.parse(JSON.stringify(report)) as BenchReport;
+    assert.deepEqual(
+      json.runs.map((r) => [r.instances, r.redis?.commandsPerSec, r.redis?.cpuPercent]),
+      [
+        [1, 120, 1.1],
+        [2, 240, 2.2],
+        [3, 360, 3.3000000000000003],
+      ],
+    );
+    const text = renderText(report);
+    assert.match(text, /\ncluster \(3 instances\) +1 +1 /);
+    assert.match(text, /Instance scaling[^]*\n3 +60,000 +2\.00 +90,000 +360 +30\.0 +3\.3 % +200 ms +0/);
   });
 });
