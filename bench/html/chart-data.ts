@@ -86,7 +86,7 @@ export function timelineCharts(report: BenchReport): ChartSpec[] {
     const latencyNote =
       counted.length === 0
         ? undefined
-        : "wrk counted answers per second in one process (≤ 2 % of its cost): latency over time needs autocannon " +
+        : "wrk counted its answers per second in one process: latency over time needs autocannon " +
           `or --wrk-slices; the run's latency from wrk's histogram: ${counted
             .map((r) => `p50 ${r.result.latency.p50} ms, p99 ${r.result.latency.p99} ms`)
             .join("; ")}`;
@@ -97,7 +97,7 @@ export function timelineCharts(report: BenchReport): ChartSpec[] {
       xLabel: "second of the measured run",
       xs,
       yLabel: "req/s",
-      y2Label: "latency (ms)",
+      ...(counted.length === runs.length ? {} : { y2Label: "latency (ms)" }),
       series,
       ...(latencyNote ? { note: latencyNote } : {}),
       ...(scenario === "spike"

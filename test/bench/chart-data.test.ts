@@ -169,6 +169,7 @@ describe("HTML report chart data", () => {
     );
     assert.deepEqual(chart?.series[0]?.values, [1000, 1000, 1000]);
     assert.equal(chart?.title, "visit: req/s per second");
+    assert.equal(chart?.y2Label, undefined, "no empty latency axis");
     assert.match(chart?.note ?? "", /latency over time needs autocannon or --wrk-slices; .*p50 1 ms, p99 3 ms/);
     // Beside an autocannon run of the same scenario, that run keeps its latency lines.
     const [both] = timelineCharts(reportOf([wrk, { ...counted, target: "ac" }]));
