@@ -250,6 +250,6 @@ describe("the instance sweep (--cluster 1,2,3)", () => {
     );
     const text = renderText(report);
     assert.match(text, /\ncluster \(3 instances\) +1 +1 /);
-    assert.match(text, /Instance scaling[^]*\n3 +60,000 +2\.00 +90,000 +360 +30\.0 +3\.3 % +200 ms +0/);
+    assert.match(text, /Instance scaling[\s\S]*\n3 +60,000 +2\.00 +90,000 +360 +30\.0 +3\.3 % +200 ms +0/);
   });
 });
