@@ -21,7 +21,7 @@
  */
 import type { Sample } from "./samples.js";
 
-/** Which hook counts: `request` (what the bench uses: ≈ 0.3 % of wrk's CPU) or `response` (≈ 8 %, kept to measure it). */
+/** Which hook counts: `request` (what the bench uses: ≈ 0.3 % of wrk's CPU) or `response` (≈ 10 %, kept to measure it). */
 export type WrkCounter = "response" | "request";
 
 const MARK = "@bench-seconds ";
