@@ -47,6 +47,8 @@ export class ClusterNode {
       log: Logger;
       port: number;
       stored?: { visits: number; lastUnixSecond: number };
+      /** Another running process holds this node id: the service must stop. */
+      onNodeTaken?: (message: string) => void;
     },
   ) {
     this.nodeId = options.nodeId ?? `${hostname()}:${context.port}`;
@@ -65,6 +67,7 @@ export class ClusterNode {
       clock: context.clock,
       log: context.log,
       ...(context.stored ? { stored: context.stored } : {}),
+      ...(context.onNodeTaken ? { onNodeTaken: context.onNodeTaken } : {}),
     });
   }
 
