@@ -1,10 +1,11 @@
 /**
  * @module `npm run bench -- --cluster N`: Redis plus N instances in cluster
  * mode, load spread over all of them (one wrk per instance), then the same at
- * a fixed low rate. Reports req/s next to Redis commands per second (from
- * INFO commandstats: the FCALLs instances send, and every command including
- * those run inside the functions) and Redis CPU, the staleness of one
- * instance's /stats seen from another (p50/p99), and exact totals after.
+ * a fixed low rate, then idle. Reports req/s next to Redis commands per second
+ * (from INFO commandstats: the FCALLs instances send, and every command
+ * including those run inside the functions: the figure the < 50 per instance
+ * bar counts) and Redis CPU, the staleness of one instance's /stats seen from
+ * another (p50/p99), and exact totals after.
  * With --overhead-rounds R: one instance with --redis against one without,
  * alternating, for the hot path's cost.
  */
@@ -238,8 +239,14 @@ export async function runClusterBench(o: ClusterBenchOptions, log: (line: string
         };
       }),
     );
+    log(`idle: no visits, ${o.durationSeconds} s`);
+    phases.push(
+      await phase("idle", instances, redis, o, async () => {
+        await sleep(o.durationSeconds * 1000);
+        return { requests: 0, non2xx: 0 };
+      }),
+    );
     // Exact totals: every instance and Redis agree once the load stops.
-    await sleep(1500);
     const totals = await Promise.all(instances.map((t) => totalVisits(t.url)));
     const inRedis = Number((await redis.cli("GET", "{bench}:total")).trim());
     exact = totals.every((t) => t === inRedis);
