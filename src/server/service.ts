@@ -4,7 +4,7 @@
  */
 
 import { randomUUID } from "node:crypto";
-import { ClusterNode } from "../cluster/cluster-node.js";
+import { ClusterNode, resolveNodeId } from "../cluster/cluster-node.js";
 import type { Config } from "../config/options.js";
 import { type Clock, systemClock } from "../counters/clock.js";
 import { Sealer } from "../counters/sealer.js";
@@ -85,6 +85,7 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
         journalDeferBytes: config.journalDeferBytes,
         commitDelayMs: hooks.commitDelayMs ?? 0,
         analyticsChannel,
+        nodeId: config.cluster.redisUrl === null ? null : resolveNodeId(config.cluster.nodeId, port),
       },
       config.ringBytes,
     ));
