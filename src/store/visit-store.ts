@@ -209,8 +209,18 @@ export class VisitStore {
   }
 
   private async recordNodeId(nodeId: string | null): Promise<void> {
-    if (nodeId === null) await this.connection.run(`DELETE FROM ${META_TABLE} WHERE key = '${NODE_ID_KEY}'`);
-    else await this.connection.run(`INSERT OR REPLACE INTO ${META_TABLE} VALUES ('${NODE_ID_KEY}', $1)`, [nodeId]);
+    if (nodeId === null) {
+      await this.connection.run(`DELETE FROM ${META_TABLE} WHERE key = '${NODE_ID_KEY}'`);
+      return;
+    }
+    const held = (await this.connection.runAndReadAll(STORED_NODE_ID_SQL)).getRowsJS()[0]?.[0];
+    // Its rows are in Redis under the other id: reconciled under this one, they would count twice.
+    if (held !== undefined && String(held) !== nodeId) {
+      throw new StoreError(
+        `${join(this.dir, STORE_FILE)} holds the visits of node id "${String(held)}", not "${nodeId}": start it with --node-id ${String(held)}, or give this node its own --data-dir`,
+      );
+    }
+    await this.connection.run(`INSERT OR REPLACE INTO ${META_TABLE} VALUES ('${NODE_ID_KEY}', $1)`, [nodeId]);
   }
 
   /** The highest count stored and the visits per second since `sinceMs`. */

@@ -108,6 +108,11 @@ test("/export and traffic-tracker export carry the node id in cluster mode, and 
   await runExport({ dataDir: dir, out: parquet, format: "parquet", ...ALL, nodeId: "shop-1-old-disk" });
   assert.deepEqual([...new Set((await parquetRows(parquet)).map((r) => r[1]))], ["shop-1-old-disk"]);
 
+  // Another node id on this store would reconcile shop-1's visits again under its own: refused.
+  await assert.rejects(
+    startTestService(manual, { dataDir: dir, nWorkers: 1, redis: redis.url, nodeId: "shop-2", clusterKey: "exp" }),
+    /holds the visits of node id "shop-1", not "shop-2": start it with --node-id shop-1, or give this node its own --data-dir/,
+  );
   // Run on its own, the store is no node's: no column.
   const alone = await startTestService(manual, { dataDir: dir, nWorkers: 1 });
   await alone.stop();
