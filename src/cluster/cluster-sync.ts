@@ -336,7 +336,8 @@ export class ClusterSync {
       this.ledgers.addRemote(s, add);
       left -= add;
     }
-    if (left > 0) this.ledgers.addRemote(now, left);
+    // (A clock stepped back leaves now before the held second: then the held one.)
+    if (left > 0) this.ledgers.addRemote(Math.max(now, from), left);
     for (const second of this.ownSeconds.keys()) {
       if (second < this.ledgers.epochSecond + from) this.ownSeconds.delete(second);
     }
