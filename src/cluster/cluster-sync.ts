@@ -34,6 +34,10 @@ import { SecondLedgers } from "./second-ledger.js";
 
 /** 200 ms: five calls a second keep a visit's staleness on other instances well under 1 s (measured p99: docs/performance.md). */
 export const SYNC_INTERVAL_MS = 200;
+/** The round timer's tick: a round is due every SYNC_INTERVAL_MS, or DRY_ROUND_MS after the last when numbers ran out. */
+const TICK_MS = 20;
+/** Numbers ran out (a surge outran the block): the next round, with a bigger reservation, comes this soon. */
+const DRY_ROUND_MS = 50;
 /** Every this many rounds (once a second): the heartbeat (nodes seen, the node id's lease, Redis's applied count). */
 const HEARTBEAT_ROUNDS = 5;
 /**
@@ -122,11 +126,21 @@ export class ClusterSync {
     this.ledgers.hold(options.clock.nowMs());
   }
 
-  /** Runs a round every SYNC_INTERVAL_MS (never two at once). */
+  /**
+   * Runs a round every SYNC_INTERVAL_MS (never two at once), and sooner when
+   * the numbers ran out: a surge then waits one short round for a block sized
+   * to it, not a whole interval (POST /visit answers 503 meanwhile).
+   */
   start(): void {
+    let lastStart = Number.NEGATIVE_INFINITY;
     this.timer = setInterval(() => {
-      this.running ??= this.round().finally(() => (this.running = undefined));
-    }, SYNC_INTERVAL_MS);
+      if (this.running) return;
+      const since = performance.now() - lastStart;
+      const dry = this.contacted && !this.stopping && this.o.state.numbersLeft() === 0;
+      if (since < SYNC_INTERVAL_MS - TICK_MS / 2 && !(dry && since >= DRY_ROUND_MS)) return;
+      lastStart = performance.now();
+      this.running = this.round().finally(() => (this.running = undefined));
+    }, TICK_MS);
   }
 
   /** One round: capture, then one exchange with Redis (or none before it answers). */
@@ -138,7 +152,7 @@ export class ClusterSync {
       this.addPending(second, visits, 0);
       this.capturedLocal += visits;
     });
-    this.budget.observe(nowMs, this.capturedLocal);
+    this.budget.observe(nowMs, this.capturedLocal + this.o.state.refused());
     this.publishPending();
     const started = performance.now();
     try {
