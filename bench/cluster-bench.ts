@@ -118,7 +118,11 @@ function percentile(sorted: number[], p: number): number {
     : (sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number);
 }
 
-/** How long after A shows a total B shows it too, sampled while the load runs. */
+/**
+ * How long after A shows a total B shows it too, sampled while the load runs.
+ * Only meaningful with the load on A alone: visits B counts itself would
+ * raise B's total past A's before A's visits arrive.
+ */
 async function staleness(a: Target, b: Target, running: () => boolean): Promise<number[]> {
   const samples: number[] = [];
   while (running()) {
@@ -152,13 +156,14 @@ async function phase(
   redis: Awaited<ReturnType<typeof startRedis>>,
   o: ClusterBenchOptions,
   load: () => Promise<{ requests: number; non2xx: number }>,
+  probeStaleness = false,
 ): Promise<Phase> {
   const before = await commandCalls(redis.cli);
   const cpu0 = redis.cpuMicros() ?? 0;
   const t0 = performance.now();
   let running = true;
   const probe =
-    instances.length >= 2
+    probeStaleness && instances.length >= 2
       ? staleness(instances[0] as Target, instances[1] as Target, () => running)
       : Promise.resolve([]);
   const { requests, non2xx } = await load();
@@ -239,6 +244,22 @@ export async function runClusterBench(o: ClusterBenchOptions, log: (line: string
         };
       }),
     );
+    log(`staleness: wrk on instance 1 only, /stats of instance 2 polled, ${o.durationSeconds} s`);
+    if (instances.length >= 2) {
+      phases.push(
+        await phase(
+          "instance 1 only (wrk), staleness on 2",
+          instances,
+          redis,
+          o,
+          async () => {
+            const run = await runWrk((instances[0] as Target).url, visit, o.connections, o.durationSeconds, 10);
+            return { requests: run.requests, non2xx: run.non2xx + run.errors };
+          },
+          true,
+        ),
+      );
+    }
     log(`idle: no visits, ${o.durationSeconds} s`);
     phases.push(
       await phase("idle", instances, redis, o, async () => {
