@@ -6,7 +6,13 @@
 import assert from "node:assert/strict";
 import { ClusterState } from "../../src/cluster/cluster-state.js";
 import { ClusterSync } from "../../src/cluster/cluster-sync.js";
-import { keyPrefix } from "../../src/cluster/library.js";
+import {
+  HISTORY_FUNCTION,
+  keyPrefix,
+  SYNC_FUNCTION,
+  SYNC_NEW_HOUR,
+  SYNC_OLD_SECONDS,
+} from "../../src/cluster/library.js";
 import { RedisLink } from "../../src/cluster/redis-link.js";
 import { systemClock } from "../../src/counters/clock.js";
 import { createCounters, type SharedCounters } from "../../src/counters/shared-counters.js";
@@ -259,5 +265,45 @@ describe("cluster sync against a real Redis", () => {
     const again = make(redis.url, "rel", key);
     await roundUntil("contact", [again], () => again.state.numbersLeft() > 0);
     assert.ok(performance.now() - started < 900, "no lease to wait for");
+  });
+
+  test("minute and hour sums: an hour is rolled from its seconds two hours on; later visits of it go in directly", async () => {
+    const key = nextKey();
+    const p = keyPrefix(key);
+    const link = new RedisLink(redis.url, () => {});
+    links.push(link);
+    link.start();
+    await waitFor("the connection", () => link.connected);
+    const H = Math.floor(Date.now() / 3600_000);
+    const sync = (seq: number, flags: number, now: number, pairs: number[]) =>
+      link.fcall(SYNC_FUNCTION, [p, "r", "token-r", flags, seq, 0, 0, "", now, ...pairs]);
+    const minuteSum = async (second: number) =>
+      redis.number("HGET", `${p}m:${Math.floor(second / 86400)}`, String(Math.floor((second % 86400) / 60)));
+    const hourSum = async (second: number) =>
+      redis.number("HGET", `${p}h:${Math.floor(second / 86400)}`, String(Math.floor((second % 86400) / 3600)));
+    const old = (H - 3) * 3600 + 5;
+    const last = (H - 1) * 3600 + 7;
+    const next = (H + 1) * 3600 + 1;
+    // 1. The first batch rolls H-2 (nothing there) and marks it; a backlog of H-3 goes into the sums directly.
+    await sync(1, SYNC_NEW_HOUR | SYNC_OLD_SECONDS, H * 3600 + 10, [old, 2, old + 60, 3]);
+    assert.equal(await redis.number("GET", `${p}rolled`), H - 2);
+    assert.equal(await minuteSum(old), 2);
+    assert.equal(await minuteSum(old + 60), 3);
+    assert.equal(await hourSum(old), 5);
+    // 2. H-1 is not rolled yet: its seconds only.
+    await sync(2, SYNC_NEW_HOUR | SYNC_OLD_SECONDS, H * 3600 + 20, [last, 4]);
+    assert.equal(await minuteSum(last), 0);
+    // 3. In hour H+1, H-1 is rolled: its minute and hour sums are its seconds'.
+    await sync(3, SYNC_NEW_HOUR, next, [next, 1]);
+    assert.equal(await redis.number("GET", `${p}rolled`), H - 1);
+    assert.equal(await minuteSum(last), 4);
+    assert.equal(await hourSum(last), 4);
+    assert.equal(await hourSum(old), 5, "an hour rolled once is not rolled again");
+    // The history holds every visit once: sums where rolled, seconds after.
+    const history = (await link.fcall(HISTORY_FUNCTION, [p, next])) as Array<number | string>;
+    assert.equal(Number(history[0]), 10);
+    let sum = 0;
+    for (let i = 2; i < history.length; i += 2) sum += Number(history[i]);
+    assert.equal(sum, 10);
   });
 });
