@@ -11,7 +11,6 @@
  * task adds: the cluster total as of the last reply, less this instance's
  * visits that reply already holds. So /stats shows every visit once.
  */
-import { randomUUID } from "node:crypto";
 import type { Clock } from "../counters/clock.js";
 import type { SharedCounters } from "../counters/shared-counters.js";
 import type { Logger } from "../log.js";
@@ -28,6 +27,7 @@ import {
   SYNC_NODE_TAKEN,
   SYNC_OLD_SECONDS,
 } from "./library.js";
+import { NodeClaim } from "./node-claim.js";
 import { NumberBudget } from "./number-budget.js";
 import type { Reply } from "./redis-link.js";
 import { SecondLedgers } from "./second-ledger.js";
@@ -40,12 +40,6 @@ const TICK_MS = 20;
 const DRY_ROUND_MS = 50;
 /** Every this many rounds (once a second): the heartbeat (nodes seen, the node id's lease, Redis's applied count). */
 const HEARTBEAT_ROUNDS = 5;
-/**
- * A node id whose holder's heartbeat stamp stood still this long is free: a
- * process restarted after kill -9 gets its node id back within it; while the
- * stamp moves (the holder beats once a second), a second process refuses.
- */
-export const NODE_LEASE_MS = 5000;
 /** Most seconds in one batch (a long outage's backlog goes over several rounds). */
 const MAX_BATCH_SECONDS = 2000;
 
@@ -67,7 +61,7 @@ export interface ClusterSyncOptions {
   readonly stored?: { readonly visits: number; readonly lastUnixSecond: number };
   /** Another running process holds this node id: the sync task has stopped; the service must stop. */
   readonly onNodeTaken?: (message: string) => void;
-  /** NODE_LEASE_MS unless a test says otherwise. */
+  /** NODE_LEASE_MS (node-claim.ts) unless a test says otherwise. */
   readonly leaseMs?: number;
 }
 
@@ -108,10 +102,8 @@ export class ClusterSync {
   private running: Promise<void> | undefined;
   /** No worker takes numbers any more: reserve none. */
   private stopping = false;
-  /** This process's claim on its node id (another process with the same id has another). */
-  private readonly token = randomUUID();
-  /** The holder's stamp a claim first saw, and when (it must stand still for a lease). */
-  private claimSeen: { stamp: string; sinceMs: number } | undefined;
+  /** This process's claim on its node id. */
+  private readonly claim: NodeClaim;
   /** Another process holds the node id: no more rounds. */
   private taken = false;
   private rounds = 0;
@@ -123,6 +115,7 @@ export class ClusterSync {
     this.prefix = keyPrefix(options.clusterKey);
     this.ledgers = new SecondLedgers(options.counters);
     this.budget = new NumberBudget();
+    this.claim = new NodeClaim(options.leaseMs);
     this.ledgers.hold(options.clock.nowMs());
   }
 
@@ -177,30 +170,27 @@ export class ClusterSync {
    * cluster's history, reconciliation. False while another process holds the id.
    */
   private async firstContact(nowMs: number): Promise<boolean> {
-    const seen = this.claimSeen;
-    const lapsed = seen !== undefined && performance.now() - seen.sinceMs >= (this.o.leaseMs ?? NODE_LEASE_MS);
     const hello = list(
       await this.o.redis.fcall(SYNC_FUNCTION, [
         this.prefix,
         this.o.nodeId,
-        this.token,
+        this.claim.token,
         SYNC_CLAIM | SYNC_HEARTBEAT,
         0,
         0,
         0,
-        lapsed ? seen.stamp : "",
+        this.claim.lapsedStamp(),
         Math.floor(nowMs / 1000),
       ]),
     );
     if (num(hello[0]) === SYNC_NODE_TAKEN) {
-      const stamp = String(hello[1]);
-      if (seen === undefined) {
-        this.claimSeen = { stamp, sinceMs: performance.now() };
+      const verdict = this.claim.refused(String(hello[1]));
+      if (verdict === "first sight") {
         this.o.log.warn("cluster: node id held by another process; waiting for its lease to lapse", {
           node_id: this.o.nodeId,
-          lease_ms: this.o.leaseMs ?? NODE_LEASE_MS,
+          lease_ms: this.claim.leaseMs,
         });
-      } else if (stamp !== seen.stamp) {
+      } else if (verdict === "in use") {
         this.nodeTaken(
           `node id "${this.o.nodeId}" is in use by another running instance on this Redis (its heartbeat goes on): give each instance its own --node-id`,
         );
@@ -247,7 +237,7 @@ export class ClusterSync {
       await this.o.redis.fcall(SYNC_FUNCTION, [
         this.prefix,
         this.o.nodeId,
-        this.token,
+        this.claim.token,
         batch.flags | heartbeat,
         batch.seq,
         batch.reserve,
@@ -417,7 +407,7 @@ export class ClusterSync {
           tail ? tail[1] : 0,
           tail ? tail[0] : 0,
           this.o.nodeId,
-          this.token,
+          this.claim.token,
         ]);
         if (tail && num(done) === 1) {
           unused -= tail[1] - tail[0] + 1;
