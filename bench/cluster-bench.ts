@@ -1,10 +1,11 @@
 /**
  * @module `npm run bench -- --cluster N`: Redis plus N instances in cluster
  * mode, load spread over all of them (one wrk per instance), then the same at
- * a fixed low rate. Reports req/s next to Redis commands per second (from
- * INFO commandstats: the FCALLs instances send, and every command including
- * those run inside the functions) and Redis CPU, the staleness of one
- * instance's /stats seen from another (p50/p99), and exact totals after.
+ * a fixed low rate, then idle. Reports req/s next to Redis commands per second
+ * (from INFO commandstats: the FCALLs instances send, and every command
+ * including those run inside the functions: the figure the < 50 per instance
+ * bar counts) and Redis CPU, the staleness of one instance's /stats seen from
+ * another (p50/p99), and exact totals after.
  * With --overhead-rounds R: one instance with --redis against one without,
  * alternating, for the hot path's cost.
  */
@@ -117,7 +118,11 @@ function percentile(sorted: number[], p: number): number {
     : (sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number);
 }
 
-/** How long after A shows a total B shows it too, sampled while the load runs. */
+/**
+ * How long after A shows a total B shows it too, sampled while the load runs.
+ * Only meaningful with the load on A alone: visits B counts itself would
+ * raise B's total past A's before A's visits arrive.
+ */
 async function staleness(a: Target, b: Target, running: () => boolean): Promise<number[]> {
   const samples: number[] = [];
   while (running()) {
@@ -154,13 +159,14 @@ async function phase(
   redis: Awaited<ReturnType<typeof startRedis>>,
   o: ClusterBenchOptions,
   load: () => Promise<{ requests: number; non2xx: number }>,
+  probeStaleness = false,
 ): Promise<Phase> {
   const before = await commandCalls(redis.cli);
   const cpu0 = redis.cpuMicros() ?? 0;
   const t0 = performance.now();
   let running = true;
   const probe =
-    instances.length >= 2
+    probeStaleness && instances.length >= 2
       ? staleness(instances[0] as Target, instances[1] as Target, () => running)
       : Promise.resolve([]);
   const { requests, non2xx } = await load();
@@ -243,8 +249,30 @@ export async function runClusterBench(o: ClusterBenchOptions, log: (line: string
         };
       }),
     );
+    log(`staleness: wrk on instance 1 only, /stats of instance 2 polled, ${o.durationSeconds} s`);
+    if (instances.length >= 2) {
+      phases.push(
+        await phase(
+          "instance 1 only (wrk), staleness on 2",
+          instances,
+          redis,
+          o,
+          async () => {
+            const run = await runWrk((instances[0] as Target).url, visit, o.connections, o.durationSeconds, 10);
+            return { requests: run.requests, non2xx: run.non2xx + run.errors };
+          },
+          true,
+        ),
+      );
+    }
+    log(`idle: no visits, ${o.durationSeconds} s`);
+    phases.push(
+      await phase("idle", instances, redis, o, async () => {
+        await sleep(o.durationSeconds * 1000);
+        return { requests: 0, non2xx: 0 };
+      }),
+    );
     // Exact totals: every instance and Redis agree once the load stops.
-    await sleep(1500);
     const totals = await Promise.all(instances.map((t) => totalVisits(t.url)));
     const inRedis = Number((await redis.cli("GET", "{bench}:total")).trim());
     exact = totals.every((t) => t === inRedis);

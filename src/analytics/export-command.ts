@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { Command, CommanderError, Option } from "commander";
 import { listSegments } from "../store/journal.js";
-import { STORE_FILE } from "../store/visit-store.js";
+import { STORE_FILE, STORED_NODE_ID_SQL } from "../store/visit-store.js";
 import { EXPORT_FORMATS, parseInstant } from "./params.js";
 import { DUCKDB_MEMORY_LIMIT } from "./query-runner.js";
 import { ALL_TIME, type ExportFormat, exportSql } from "./sql.js";
@@ -21,6 +21,8 @@ export interface ExportOptions {
   readonly format: ExportFormat;
   readonly fromMs: number;
   readonly toMs: number;
+  /** The node_id column's value (default: the node id the store recorded in cluster mode; none: no column). */
+  readonly nodeId?: string;
 }
 
 /** A problem the operator must fix; exit status 2 for bad options, 1 otherwise. */
@@ -48,6 +50,12 @@ export function parseExportArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
     )
     .addOption(new Option("--from <instant>", "visits at or after this ISO 8601 instant (a date alone: UTC midnight)"))
     .addOption(new Option("--to <instant>", "visits before this instant"))
+    .addOption(
+      new Option(
+        "--node-id <id>",
+        "a node_id column with this value (default: the node id the store recorded when it last ran in cluster mode, if any)",
+      ),
+    )
     .exitOverride()
     .allowExcessArguments(false);
   let help = "";
@@ -59,7 +67,14 @@ export function parseExportArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
     if (error instanceof CommanderError) throw new ExportError(error.message.replace(/^error: /, ""), 2);
     throw error;
   }
-  const o = program.opts<{ dataDir?: string; out?: string; format?: string; from?: string; to?: string }>();
+  const o = program.opts<{
+    dataDir?: string;
+    out?: string;
+    format?: string;
+    from?: string;
+    to?: string;
+    nodeId?: string;
+  }>();
   if (!o.out) throw new ExportError("--out <file> is required", 2);
   const format =
     o.format === undefined ? (formatFromName(o.out) ?? "parquet") : EXPORT_FORMATS.find((f) => f === o.format);
@@ -77,6 +92,7 @@ export function parseExportArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
     format,
     fromMs: instant("--from", o.from, ALL_TIME.fromMs),
     toMs: instant("--to", o.to, ALL_TIME.toMs),
+    ...(o.nodeId === undefined ? {} : { nodeId: o.nodeId }),
   };
 }
 
@@ -107,7 +123,9 @@ export async function runExport(options: ExportOptions): Promise<number> {
     try {
       const segments = listSegments(options.dataDir).map((s) => s.path);
       const range = { fromMs: options.fromMs, toMs: options.toMs, lastMs: ALL_TIME.toMs };
-      const result = await connection.run(exportSql(segments, range, options.format, resolve(options.out)));
+      const stored = (await connection.runAndReadAll(STORED_NODE_ID_SQL)).getRowsJS()[0]?.[0];
+      const nodeId = options.nodeId ?? stored?.toString();
+      const result = await connection.run(exportSql(segments, range, options.format, resolve(options.out), nodeId));
       return Number(result.rowsChanged);
     } finally {
       connection.closeSync();

@@ -10,6 +10,7 @@
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { listSegments } from "../store/journal.js";
+import { STORED_NODE_ID_SQL } from "../store/visit-store.js";
 import { QueryGate } from "./gate.js";
 import type { AnalyticsAnswer, AnalyticsNumbers, AnalyticsRequest } from "./messages.js";
 import { exportSql, seriesSql, sourceCte, topPagesSql, topReferrersSql, totalsSql } from "./sql.js";
@@ -70,7 +71,11 @@ export class QueryRunner {
         return { kind: "answer", id: request.id, ok: true, numbers: await this.analytics(c, request) };
       }
       this.exports.set(request.id, c);
-      await this.retried(() => c.run(exportSql(this.segments(), request, request.format, request.path)));
+      // Cluster mode records the node id in the store: its export carries it.
+      const nodeId = (await c.runAndReadAll(STORED_NODE_ID_SQL)).getRowsJS()[0]?.[0];
+      await this.retried(() =>
+        c.run(exportSql(this.segments(), request, request.format, request.path, nodeId?.toString())),
+      );
       return { kind: "answer", id: request.id, ok: true };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

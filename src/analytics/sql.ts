@@ -58,18 +58,20 @@ export type ExportFormat = "parquet" | "csv" | "ndjson";
 /**
  * One COPY writing the rows of [fromMs, toMs) up to lastMs, ordered by
  * visit_count, to `path`. Parquet keeps `ts` a TIMESTAMP (UTC); the text
- * formats spell it as ISO 8601 with a Z.
+ * formats spell it as ISO 8601 with a Z. `nodeId` (cluster mode): a last
+ * column `node_id`, the same on every row (a store holds its node's visits).
  */
 export function exportSql(
   segments: readonly string[],
   range: { fromMs: number; toMs: number; lastMs: number },
   format: ExportFormat,
   path: string,
+  nodeId?: string,
 ): string {
   const last = Math.min(range.lastMs, range.toMs - 1);
   const src = sourceCte(segments, range.fromMs, last);
   const ts = format === "parquet" ? "ts" : `strftime(ts, '%Y-%m-%dT%H:%M:%S.%gZ') AS ts`;
-  const select = `WITH ${src} SELECT visit_count, ${ts}, user_id, page_url, user_agent, ip_address, referrer FROM src ORDER BY visit_count`;
+  const select = `WITH ${src} SELECT visit_count, ${ts}, user_id, page_url, user_agent, ip_address, referrer${nodeId === undefined ? "" : `, ${quote(nodeId)} AS node_id`} FROM src ORDER BY visit_count`;
   const options =
     format === "parquet" ? "FORMAT parquet" : format === "csv" ? "FORMAT csv, HEADER true" : "FORMAT json";
   return `COPY (${select}) TO ${quote(path)} (${options})`;

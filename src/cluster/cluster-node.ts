@@ -29,6 +29,11 @@ export interface ClusterWorkerData {
   readonly redis: string;
 }
 
+/** The node id an instance runs under: `--node-id`, else `<hostname>:<port>`. */
+export function resolveNodeId(nodeId: string | null, port: number): string {
+  return nodeId ?? `${hostname()}:${port}`;
+}
+
 export function clusterView(data: ClusterWorkerData): ClusterView {
   return { state: new ClusterState(data.buffer), nodeId: data.nodeId, redis: data.redis };
 }
@@ -47,9 +52,11 @@ export class ClusterNode {
       log: Logger;
       port: number;
       stored?: { visits: number; lastUnixSecond: number };
+      /** Another running process holds this node id: the service must stop. */
+      onNodeTaken?: (message: string) => void;
     },
   ) {
-    this.nodeId = options.nodeId ?? `${hostname()}:${context.port}`;
+    this.nodeId = resolveNodeId(options.nodeId, context.port);
     let lastError = "";
     this.link = new RedisLink(options.redisUrl, (message) => {
       // One line per distinct failure, not one per reconnect attempt.
@@ -65,6 +72,7 @@ export class ClusterNode {
       clock: context.clock,
       log: context.log,
       ...(context.stored ? { stored: context.stored } : {}),
+      ...(context.onNodeTaken ? { onNodeTaken: context.onNodeTaken } : {}),
     });
   }
 

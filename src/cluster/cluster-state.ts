@@ -2,7 +2,8 @@
  * @module The cluster's shared memory (its own SharedArrayBuffer, next to the
  * counters): the blocks of visit numbers this instance reserved, which worker
  * threads take from lock-free, and the sync task's figures for /health and
- * /metrics. The sync task (main thread) is the only writer but for C_TAKEN.
+ * /metrics. The sync task (main thread) is the only writer but for C_TAKEN
+ * and C_REFUSED.
  *
  * Numbers: workers take local indices 0, 1, 2, … (C_TAKEN, below C_LIMIT);
  * block j covers local indices [start_j, start_{j+1}) and maps them onto the
@@ -24,6 +25,8 @@ const C_BLOCKS = 2;
 const C_STATE = 3;
 /** Instances seen by Redis in the last 10 s (as of the last sync). */
 const C_NODES = 4;
+/** Visits refused for want of a number (the demand the blocks missed; workers add). */
+const C_REFUSED = 5;
 const C_BLOCK_STARTS = 8;
 const INT32_SLOTS = C_BLOCK_STARTS + BLOCK_SLOTS;
 
@@ -72,7 +75,10 @@ export class ClusterState {
     let n: number;
     for (;;) {
       n = Atomics.load(ints, C_TAKEN);
-      if (((Atomics.load(ints, C_LIMIT) - n) | 0) <= 0) return 0;
+      if (((Atomics.load(ints, C_LIMIT) - n) | 0) <= 0) {
+        Atomics.add(ints, C_REFUSED, 1);
+        return 0;
+      }
       if (Atomics.compareExchange(ints, C_TAKEN, n, (n + 1) | 0) === n) break;
     }
     // The newest block starting at or before n holds it. Race avoided: reading an entry
@@ -96,6 +102,11 @@ export class ClusterState {
     // Publish the entry before the limit that lets workers reach it.
     Atomics.store(ints, C_BLOCKS, blocks + 1);
     Atomics.add(ints, C_LIMIT, size);
+  }
+
+  /** Visits refused so far for want of a number. */
+  refused(): number {
+    return Atomics.load(this.ints, C_REFUSED);
   }
 
   /** Numbers reserved and not yet taken. */

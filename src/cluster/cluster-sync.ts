@@ -1,10 +1,11 @@
 /**
- * @module The background task of cluster mode (main thread, every ≈100 ms):
+ * @module The background task of cluster mode (main thread, every 200 ms):
  * captures this instance's new visits per second from the shared buckets,
  * sends them to Redis as one idempotent batch (a per-node sequence number: a
  * retried batch is applied once), reserves visit numbers with it, and brings
  * the other instances' visits back into the shared total and buckets. One call
- * to Redis per round, whatever the traffic.
+ * to Redis per round, whatever the traffic; a heartbeat in one call a second
+ * keeps this process's claim on its node id (see library.ts for the cost).
  *
  * The shared total is this instance's visits (added by workers) plus what this
  * task adds: the cluster total as of the last reply, less this instance's
@@ -15,12 +16,30 @@ import type { SharedCounters } from "../counters/shared-counters.js";
 import type { Logger } from "../log.js";
 import { installHistory } from "./cluster-history.js";
 import { CLUSTER_DEGRADED, CLUSTER_OK, type ClusterState } from "./cluster-state.js";
-import { GIVE_BACK_FUNCTION, HISTORY_FUNCTION, keyPrefix, SYNC_FUNCTION } from "./library.js";
+import {
+  GIVE_BACK_FUNCTION,
+  HISTORY_FUNCTION,
+  keyPrefix,
+  SYNC_CLAIM,
+  SYNC_FUNCTION,
+  SYNC_HEARTBEAT,
+  SYNC_NEW_HOUR,
+  SYNC_NODE_TAKEN,
+  SYNC_OLD_SECONDS,
+} from "./library.js";
+import { NodeClaim } from "./node-claim.js";
 import { NumberBudget } from "./number-budget.js";
 import type { Reply } from "./redis-link.js";
 import { SecondLedgers } from "./second-ledger.js";
 
-export const SYNC_INTERVAL_MS = 100;
+/** 200 ms: five calls a second keep a visit's staleness on other instances well under 1 s (measured p99: docs/performance.md). */
+export const SYNC_INTERVAL_MS = 200;
+/** The round timer's tick: a round is due every SYNC_INTERVAL_MS, or DRY_ROUND_MS after the last when numbers ran out. */
+const TICK_MS = 20;
+/** Numbers ran out (a surge outran the block): the next round, with a bigger reservation, comes this soon. */
+const DRY_ROUND_MS = 50;
+/** Every this many rounds (once a second): the heartbeat (nodes seen, the node id's lease, Redis's applied count). */
+const HEARTBEAT_ROUNDS = 5;
 /** Most seconds in one batch (a long outage's backlog goes over several rounds). */
 const MAX_BATCH_SECONDS = 2000;
 
@@ -40,12 +59,18 @@ export interface ClusterSyncOptions {
   readonly log: Logger;
   /** Visits this instance's store holds (restart after a crash: those Redis lacks are sent once). */
   readonly stored?: { readonly visits: number; readonly lastUnixSecond: number };
+  /** Another running process holds this node id: the sync task has stopped; the service must stop. */
+  readonly onNodeTaken?: (message: string) => void;
+  /** NODE_LEASE_MS (node-claim.ts) unless a test says otherwise. */
+  readonly leaseMs?: number;
 }
 
 interface Batch {
   readonly seq: number;
-  /** A new seq (visits or a reservation to apply), not a poll. */
+  /** A new seq (visits or a reservation to apply), not a poll (seq 0). */
   readonly fresh: boolean;
+  /** SYNC_NEW_HOUR and SYNC_OLD_SECONDS as the batch's seconds need them. */
+  readonly flags: number;
   readonly pairs: number[];
   /** Visits captured from the buckets (the rest: reconciled or re-sent). */
   readonly local: number;
@@ -77,35 +102,54 @@ export class ClusterSync {
   private running: Promise<void> | undefined;
   /** No worker takes numbers any more: reserve none. */
   private stopping = false;
+  /** This process's claim on its node id. */
+  private readonly claim: NodeClaim;
+  /** Another process holds the node id: no more rounds. */
+  private taken = false;
+  private rounds = 0;
+  /** Highest hour of a second sent (a batch with a later one sets its keys' expiries). */
+  private lastHourSent = -1;
 
   constructor(options: ClusterSyncOptions) {
     this.o = options;
     this.prefix = keyPrefix(options.clusterKey);
     this.ledgers = new SecondLedgers(options.counters);
     this.budget = new NumberBudget();
+    this.claim = new NodeClaim(options.leaseMs);
     this.ledgers.hold(options.clock.nowMs());
   }
 
-  /** Runs a round every SYNC_INTERVAL_MS (never two at once). */
+  /**
+   * Runs a round every SYNC_INTERVAL_MS (never two at once), and sooner when
+   * the numbers ran out: a surge then waits one short round for a block sized
+   * to it, not a whole interval (POST /visit answers 503 meanwhile).
+   */
   start(): void {
+    let lastStart = Number.NEGATIVE_INFINITY;
     this.timer = setInterval(() => {
-      this.running ??= this.round().finally(() => (this.running = undefined));
-    }, SYNC_INTERVAL_MS);
+      if (this.running) return;
+      const since = performance.now() - lastStart;
+      const dry = this.contacted && !this.stopping && this.o.state.numbersLeft() === 0;
+      if (since < SYNC_INTERVAL_MS - TICK_MS / 2 && !(dry && since >= DRY_ROUND_MS)) return;
+      lastStart = performance.now();
+      this.running = this.round().finally(() => (this.running = undefined));
+    }, TICK_MS);
   }
 
   /** One round: capture, then one exchange with Redis (or none before it answers). */
   async round(): Promise<void> {
+    if (this.taken) return;
     const nowMs = this.o.clock.nowMs();
     const now = this.ledgers.hold(nowMs);
     this.ledgers.capture(now, (second, visits) => {
       this.addPending(second, visits, 0);
       this.capturedLocal += visits;
     });
-    this.budget.observe(nowMs, this.capturedLocal);
+    this.budget.observe(nowMs, this.capturedLocal + this.o.state.refused());
     this.publishPending();
     const started = performance.now();
     try {
-      if (!this.contacted) await this.firstContact(nowMs);
+      if (!this.contacted && !(await this.firstContact(nowMs))) return;
       await this.exchange(now);
       this.o.state.addFigure("flushSecondsSum", (performance.now() - started) / 1000);
       this.o.state.addFigure("flushes", 1);
@@ -121,12 +165,42 @@ export class ClusterSync {
     this.publishPending();
   }
 
-  /** First answer from Redis: this node's state, the cluster's history, reconciliation. */
-  private async firstContact(nowMs: number): Promise<void> {
-    const hello = list(await this.o.redis.fcall(SYNC_FUNCTION, [this.prefix, this.o.nodeId, 0, 0, 0, 1, 0]));
+  /**
+   * First answer from Redis: the claim on the node id, this node's state, the
+   * cluster's history, reconciliation. False while another process holds the id.
+   */
+  private async firstContact(nowMs: number): Promise<boolean> {
+    const hello = list(
+      await this.o.redis.fcall(SYNC_FUNCTION, [
+        this.prefix,
+        this.o.nodeId,
+        this.claim.token,
+        SYNC_CLAIM | SYNC_HEARTBEAT,
+        0,
+        0,
+        0,
+        this.claim.lapsedStamp(),
+        Math.floor(nowMs / 1000),
+      ]),
+    );
+    if (num(hello[0]) === SYNC_NODE_TAKEN) {
+      const verdict = this.claim.refused(String(hello[1]));
+      if (verdict === "first sight") {
+        this.o.log.warn("cluster: node id held by another process; waiting for its lease to lapse", {
+          node_id: this.o.nodeId,
+          lease_ms: this.claim.leaseMs,
+        });
+      } else if (verdict === "in use") {
+        this.nodeTaken(
+          `node id "${this.o.nodeId}" is in use by another running instance on this Redis (its heartbeat goes on): give each instance its own --node-id`,
+        );
+      }
+      return false;
+    }
     const history = list(await this.o.redis.fcall(HISTORY_FUNCTION, [this.prefix, Math.floor(nowMs / 1000)]));
-    const applied = num(hello[1]);
-    this.seq = num(hello[2]);
+    const applied = num(hello[2]);
+    this.seq = num(hello[3]);
+    this.o.state.nodes = num(hello[6]);
     this.applied = applied;
     const total = num(history[0]);
     installHistory(this.o.counters, this.ledgers, total, history.slice(1).map(num));
@@ -141,52 +215,80 @@ export class ClusterSync {
     }
     this.contacted = true;
     this.o.log.info("cluster: in contact with Redis", { node_id: this.o.nodeId, total_visits: total });
+    return true;
+  }
+
+  /** Stops the rounds for good and tells the service (which stops: this process must not write as that node). */
+  private nodeTaken(message: string): void {
+    this.taken = true;
+    clearInterval(this.timer);
+    this.o.log.error(`cluster: ${message}`, { node_id: this.o.nodeId });
+    this.o.onNodeTaken?.(message);
   }
 
   private async exchange(now: number): Promise<void> {
-    const batch = this.inFlight ?? this.nextBatch();
+    const batch = this.inFlight ?? this.nextBatch(now);
     this.inFlight = batch;
     if (batch.tries > 0) this.o.state.addFigure("batchesRetried", 1);
     batch.tries++;
     const from = this.ledgers.held;
+    const heartbeat = this.rounds++ % HEARTBEAT_ROUNDS === 0 ? SYNC_HEARTBEAT : 0;
     const reply = list(
       await this.o.redis.fcall(SYNC_FUNCTION, [
         this.prefix,
         this.o.nodeId,
+        this.claim.token,
+        batch.flags | heartbeat,
         batch.seq,
         batch.reserve,
         batch.floor,
-        this.ledgers.epochSecond + from,
+        "",
         this.ledgers.epochSecond + now,
         ...batch.pairs,
       ]),
     );
-    const [total, applied, lastSeq, block, size, nodes] = reply.slice(0, 6).map(num) as number[];
+    if (num(reply[0]) === SYNC_NODE_TAKEN) {
+      this.nodeTaken(
+        `node id "${this.o.nodeId}" was claimed by another instance on this Redis (same --node-id, or this one stalled past its lease): stopping`,
+      );
+      return;
+    }
+    // -1: not read this round (a poll between heartbeats).
+    const [total, applied, lastSeq, block, size, nodes] = reply.slice(1, 7).map(num) as number[];
     this.inFlight = undefined;
     if (batch.fresh) {
       // A fresh seq is always above the stored one, so Redis has applied it (now or on an earlier try).
       if ((lastSeq as number) < batch.seq) throw new Error(`Redis holds seq ${lastSeq} below batch ${batch.seq}`);
       this.acknowledge(batch, block as number, size as number);
     }
-    if ((applied as number) < this.applied) this.resend(this.applied - (applied as number), now);
-    this.o.state.nodes = nodes as number;
+    if ((applied as number) >= 0 && (applied as number) < this.applied) {
+      this.resend(this.applied - (applied as number), now);
+    }
+    if ((nodes as number) >= 0) this.o.state.nodes = nodes as number;
     this.applyRemote(total as number, from, now, reply.slice(7).map(num));
   }
 
   /** The pending visits (and a reservation, when numbers run low) under a new seq; else a poll. */
-  private nextBatch(): Batch {
+  private nextBatch(now: number): Batch {
     const pairs: number[] = [];
     let local = 0;
+    let flags = 0;
+    const hourNow = Math.floor((this.ledgers.epochSecond + now) / 3600);
+    const newHours = this.lastHourSent;
     for (const [second, [captured, other]] of this.pending) {
       if (pairs.length >= 2 * MAX_BATCH_SECONDS) break;
       pairs.push(second, captured + other);
       local += captured;
       this.pending.delete(second);
+      const hour = Math.floor(second / 3600);
+      if (hour > newHours) flags |= SYNC_NEW_HOUR;
+      if (hour < hourNow) flags |= SYNC_OLD_SECONDS;
+      this.lastHourSent = Math.max(this.lastHourSent, hour);
     }
     const reserve = this.stopping ? 0 : this.budget.wanted(this.o.state.numbersLeft());
     const fresh = pairs.length > 0 || reserve > 0;
-    // A poll reuses the last seq: Redis applies nothing and just reports.
-    return { seq: fresh ? ++this.seq : this.seq, fresh, pairs, local, reserve, floor: this.lastBlockEnd, tries: 0 };
+    // A poll (seq 0): Redis applies nothing and just reports.
+    return { seq: fresh ? ++this.seq : 0, fresh, flags, pairs, local, reserve, floor: this.lastBlockEnd, tries: 0 };
   }
 
   private acknowledge(batch: Batch, block: number, size: number): void {
@@ -213,8 +315,13 @@ export class ClusterSync {
     this.addPending(this.ledgers.epochSecond + now, 0, missing);
   }
 
-  /** Brings the others' visits into the shared total and, where the second is still held, its bucket. */
-  private applyRemote(total: number, from: number, now: number, clusterSeconds: number[]): void {
+  /**
+   * Brings the others' visits into the shared total and into the buckets of
+   * held seconds: into their own second where the reply gave the cluster's
+   * count of it (the seconds of this batch), else into the current one (they
+   * arrived within the last round or two: off by at most that, never lost).
+   */
+  private applyRemote(total: number, from: number, now: number, secondCounts: number[]): void {
     const target = total - this.ackedLocal;
     const delta = target - this.contributed;
     if (delta === 0) return;
@@ -223,16 +330,18 @@ export class ClusterSync {
     this.contributed = target;
     if (delta < 0) return;
     let left = delta;
-    for (let s = from; s <= now && left > 0; s++) {
-      const unix = this.ledgers.epochSecond + s;
-      const others = (clusterSeconds[s - from] ?? 0) - (this.ownSeconds.get(unix) ?? 0) - this.ledgers.remoteIn(s);
+    for (let i = 0; i + 1 < secondCounts.length && left > 0; i += 2) {
+      const unix = secondCounts[i] as number;
+      const s = unix - this.ledgers.epochSecond;
+      if (s < from || s > now) continue;
+      const others = (secondCounts[i + 1] as number) - (this.ownSeconds.get(unix) ?? 0) - this.ledgers.remoteIn(s);
       if (others <= 0) continue;
       const add = Math.min(others, left);
       this.ledgers.addRemote(s, add);
       left -= add;
     }
-    // Visits of seconds already past the held one (late batches, history gaps) count in the oldest held second.
-    if (left > 0) this.ledgers.addRemote(from, left);
+    // (A clock stepped back leaves now before the held second: then the held one.)
+    if (left > 0) this.ledgers.addRemote(Math.max(now, from), left);
     for (const second of this.ownSeconds.keys()) {
       if (second < this.ledgers.epochSecond + from) this.ownSeconds.delete(second);
     }
@@ -264,7 +373,7 @@ export class ClusterSync {
     this.stopping = true;
     await this.running;
     // Never in contact: no numbers, so no visits to send (a store's backlog waits for the next start).
-    while (performance.now() < deadline && (this.contacted || this.capturedLocal > 0)) {
+    while (performance.now() < deadline && !this.taken && (this.contacted || this.capturedLocal > 0)) {
       await this.round();
       if (this.contacted && this.inFlight === undefined && this.pending.size === 0) break;
       await new Promise((r) => setTimeout(r, SYNC_INTERVAL_MS));
@@ -288,11 +397,19 @@ export class ClusterSync {
     }
     let unused = 0;
     for (const [first, last] of ranges) unused += last - first + 1;
-    const tail = ranges[ranges.length - 1];
-    if (tail && tail[1] === this.lastBlockEnd && this.contacted) {
+    const last = ranges[ranges.length - 1];
+    const tail = last && last[1] === this.lastBlockEnd ? last : undefined;
+    // Also with nothing to give back: the call releases the node id (a restart claims it at once).
+    if (this.contacted && !this.taken) {
       try {
-        const done = await this.o.redis.fcall(GIVE_BACK_FUNCTION, [this.prefix, tail[1], tail[0]]);
-        if (num(done) === 1) {
+        const done = await this.o.redis.fcall(GIVE_BACK_FUNCTION, [
+          this.prefix,
+          tail ? tail[1] : 0,
+          tail ? tail[0] : 0,
+          this.o.nodeId,
+          this.claim.token,
+        ]);
+        if (tail && num(done) === 1) {
           unused -= tail[1] - tail[0] + 1;
           this.o.state.addFigure("numbersGivenBack", tail[1] - tail[0] + 1);
         }

@@ -2,8 +2,9 @@
  * @module How many visit numbers to reserve, and when: blocks of about a
  * second of this instance's traffic, asked for while at least a block's worth
  * is still left, so the next block arrives before the last one runs out. A
- * sudden surge that empties the numbers between two syncs doubles the block
- * each round until it covers the new rate.
+ * sudden surge that empties the numbers between two syncs gets a block of at
+ * least twice the last one, and at least the demand seen so far in the
+ * current window (visits counted plus those refused for want of a number).
  */
 
 /** Smallest block (an idle instance still answers a burst at once). */
@@ -14,6 +15,8 @@ export const MAX_BLOCK = 1 << 22;
 const BLOCK_SECONDS = 1;
 /** The rate is measured over windows of this length. */
 const RATE_WINDOW_MS = 200;
+/** Ran dry: the current window's demand counts once it is this long. */
+const DRY_WINDOW_MS = 20;
 
 export class NumberBudget {
   private windowStartMs = Number.NaN;
@@ -21,9 +24,13 @@ export class NumberBudget {
   /** Visits per second, the higher of the last window's and a slowly decaying peak. */
   private rate = 0;
   private lastBlock = 0;
+  private lastMs = Number.NaN;
+  private lastCount = 0;
 
-  /** Feeds the running count of this instance's visits at time `nowMs`. */
+  /** Feeds the running count of this instance's demand (visits counted and refused) at time `nowMs`. */
   observe(nowMs: number, count: number): void {
+    this.lastMs = nowMs;
+    this.lastCount = count;
     if (Number.isNaN(this.windowStartMs)) {
       this.windowStartMs = nowMs;
       this.windowStartCount = count;
@@ -41,7 +48,17 @@ export class NumberBudget {
   /** Numbers to reserve now, given `left` unused ones: 0 while over a block's worth is left. */
   wanted(left: number): number {
     // Ran dry: the rate seen is capped by the numbers there were, so grow past it.
-    const surge = left === 0 ? 2 * this.lastBlock : 0;
+    let surge = 0;
+    if (left === 0) {
+      surge = 2 * this.lastBlock;
+      const elapsed = this.lastMs - this.windowStartMs;
+      if (elapsed >= DRY_WINDOW_MS) {
+        surge = Math.max(
+          surge,
+          Math.ceil((((this.lastCount - this.windowStartCount) * 1000) / elapsed) * BLOCK_SECONDS),
+        );
+      }
+    }
     const block = Math.min(MAX_BLOCK, Math.max(MIN_BLOCK, Math.ceil(this.rate * BLOCK_SECONDS), surge));
     if (left >= block) return 0;
     this.lastBlock = block;

@@ -4,7 +4,7 @@
  */
 
 import { randomUUID } from "node:crypto";
-import { ClusterNode } from "../cluster/cluster-node.js";
+import { ClusterNode, resolveNodeId } from "../cluster/cluster-node.js";
 import type { Config } from "../config/options.js";
 import { type Clock, systemClock } from "../counters/clock.js";
 import { Sealer } from "../counters/sealer.js";
@@ -85,6 +85,7 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
         journalDeferBytes: config.journalDeferBytes,
         commitDelayMs: hooks.commitDelayMs ?? 0,
         analyticsChannel,
+        nodeId: config.cluster.redisUrl === null ? null : resolveNodeId(config.cluster.nodeId, port),
       },
       config.ringBytes,
     ));
@@ -96,6 +97,9 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
     });
   }
   // Cluster mode: the counters start empty and get the cluster's history at first contact with Redis.
+  // Set once the service is up; a node id found taken before then stops it as soon as it is.
+  let started: Service | undefined;
+  let nodeTaken = false;
   const redisUrl = config.cluster.redisUrl;
   const counters = createCounters(startMs, redisUrl === null ? history : NO_HISTORY);
   const cluster =
@@ -103,7 +107,19 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
       ? undefined
       : new ClusterNode(
           { redisUrl, nodeId: config.cluster.nodeId, clusterKey: config.cluster.clusterKey },
-          { counters, clock, log, port, ...(recorder ? { stored: storedVisits(history, startMs) } : {}) },
+          {
+            counters,
+            clock,
+            log,
+            port,
+            ...(recorder ? { stored: storedVisits(history, startMs) } : {}),
+            // Two processes must never write as one node id: the second one stops (the CLI exits 1).
+            onNodeTaken: (message) => {
+              extras.onFatal?.(message);
+              nodeTaken = true;
+              if (started) void started.stop();
+            },
+          },
         );
   cluster?.start();
   setStoreMode(counters, recorder ? config.durability : "memory");
@@ -175,6 +191,8 @@ export async function startService(config: Config, extras: ServiceExtras = {}): 
       return stopping;
     },
   };
+  started = service;
+  if (nodeTaken) void service.stop();
   return service;
 }
 

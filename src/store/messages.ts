@@ -23,6 +23,8 @@ export interface RecorderConfig {
   readonly commitDelayMs: number;
   /** BroadcastChannel name on which workers ask for analytics (see analytics/messages.ts). */
   readonly analyticsChannel?: string;
+  /** Cluster mode: this instance's node id, recorded in the store (its exports carry it); null: not in cluster mode. */
+  readonly nodeId: string | null;
 }
 
 export type ToRecorder =

@@ -83,7 +83,7 @@ interface Opened {
 async function openStore(): Promise<Opened | undefined> {
   let store: VisitStore | undefined;
   try {
-    store = await VisitStore.open(config.dataDir, config.version);
+    store = await VisitStore.open(config.dataDir, config.version, config.nodeId);
     const journal = new Journal(config.dataDir, await recoverJournal(store, config.dataDir, warn));
     const importer = new JournalImporter(store, journal, {
       dataDir: config.dataDir,

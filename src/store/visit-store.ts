@@ -25,6 +25,10 @@ import { cleanJournal } from "./journal-repair.js";
 export const STORE_FILE = "visits.duckdb";
 export const SCHEMA_VERSION = "1";
 const META_TABLE = "traffic_tracker_meta";
+/** Meta key: the node id of the cluster-mode instance the store last ran under (every row is that node's). */
+export const NODE_ID_KEY = "node_id";
+/** The node id the store records (none: it last ran on its own, or before node ids were recorded). */
+export const STORED_NODE_ID_SQL = `SELECT value FROM ${META_TABLE} WHERE key = '${NODE_ID_KEY}'`;
 /** Meta key: the sequence of the last journal segment imported. */
 const JOURNAL_KEY = "journal_imported";
 
@@ -146,8 +150,11 @@ export class VisitStore {
     this.connection = connection;
   }
 
-  /** Opens (or creates) the store in `dir`; every failure is a StoreError with one clear line. */
-  static async open(dir: string, version: string): Promise<VisitStore> {
+  /**
+   * Opens (or creates) the store in `dir`; every failure is a StoreError with
+   * one clear line. `nodeId`: cluster mode's node id, recorded (null clears it).
+   */
+  static async open(dir: string, version: string, nodeId: string | null = null): Promise<VisitStore> {
     prepareDirectory(dir);
     let instance: DuckDBInstance | undefined;
     try {
@@ -156,6 +163,7 @@ export class VisitStore {
       const connection = await instance.connect();
       const store = new VisitStore(dir, instance, connection);
       await store.ensureSchema(version);
+      await store.recordNodeId(nodeId);
       return store;
     } catch (error) {
       try {
@@ -198,6 +206,21 @@ export class VisitStore {
         `${file} has store schema version ${String(found)}; this traffic-tracker reads version ${SCHEMA_VERSION}`,
       );
     }
+  }
+
+  private async recordNodeId(nodeId: string | null): Promise<void> {
+    if (nodeId === null) {
+      await this.connection.run(`DELETE FROM ${META_TABLE} WHERE key = '${NODE_ID_KEY}'`);
+      return;
+    }
+    const held = (await this.connection.runAndReadAll(STORED_NODE_ID_SQL)).getRowsJS()[0]?.[0];
+    // Its rows are in Redis under the other id: reconciled under this one, they would count twice.
+    if (held !== undefined && String(held) !== nodeId) {
+      throw new StoreError(
+        `${join(this.dir, STORE_FILE)} holds the visits of node id "${String(held)}", not "${nodeId}": start it with --node-id ${String(held)}, or give this node its own --data-dir`,
+      );
+    }
+    await this.connection.run(`INSERT OR REPLACE INTO ${META_TABLE} VALUES ('${NODE_ID_KEY}', $1)`, [nodeId]);
   }
 
   /** The highest count stored and the visits per second since `sinceMs`. */

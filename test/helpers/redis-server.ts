@@ -3,12 +3,13 @@
  * its append-only file, stopped by PID. Also a tiny TCP proxy that can drop
  * replies or refuse connections, to stage the network faults.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SYNC_FUNCTION } from "../../src/cluster/library.js";
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -157,6 +158,19 @@ export class RedisServer {
     return reply;
   }
 
+  /** Calls per command so far, from INFO commandstats (every command, those a function runs included). */
+  async commandCalls(): Promise<Map<string, number>> {
+    const args = ["-p", String(this.port), ...(this.password === "" ? [] : ["-a", this.password, "--no-auth-warning"])];
+    const text = await new Promise<string>((resolve, reject) =>
+      execFile("redis-cli", [...args, "INFO", "commandstats"], (error, stdout) =>
+        error ? reject(error) : resolve(stdout),
+      ),
+    );
+    const calls = new Map<string, number>();
+    for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls.set(m[1] as string, Number(m[2]));
+    return calls;
+  }
+
   /** An integer reply (":42") or bulk string reply ("$2\r\n42") as a number; a nil reply is 0. */
   async number(...args: string[]): Promise<number> {
     const reply = await this.command(...args);
@@ -200,7 +214,7 @@ export class FlakyProxy {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  /** The next sync call (FCALL tt2_sync) is applied, and its reply is lost. */
+  /** The next sync call (FCALL of SYNC_FUNCTION) is applied, and its reply is lost. */
   dropNextReply(): void {
     this.dropArmed = true;
   }
@@ -226,7 +240,7 @@ export class FlakyProxy {
     let dropThis = false;
     client.on("data", (chunk) => {
       // Arm on a batch call (FCALL of the sync function), not on the handshake.
-      if (this.dropArmed && chunk.includes("FCALL") && chunk.includes("tt2_sync")) {
+      if (this.dropArmed && chunk.includes("FCALL") && chunk.includes(SYNC_FUNCTION)) {
         this.dropArmed = false;
         dropThis = true;
       }

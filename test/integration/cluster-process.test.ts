@@ -1,7 +1,8 @@
 /**
  * Cluster mode with real processes and signals: SIGTERM flushes and gives the
- * unused numbers back; after kill -9, the visits the instance's store holds
- * but Redis lacks are reconciled when it starts again, none twice.
+ * unused numbers back; a second process with the same --node-id is refused;
+ * after kill -9, the visits the instance's store holds but Redis lacks are
+ * reconciled when it starts again (after the node id's lease), none twice.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -18,7 +19,7 @@ const KEY = "proc";
 // Three process starts (each a build of worker threads) on a shared box: allow minutes.
 test("an instance stopped with SIGTERM, then killed with kill -9 and restarted: Redis holds every 200 exactly once", {
   timeout: 300_000,
-}, async () => {
+}, async (t) => {
   const redis = await RedisServer.start();
   const proxy = await FlakyProxy.start(redis.port);
   const dataDir = mkdtempSync(join(tmpdir(), "tt-cluster-node-"));
@@ -80,6 +81,26 @@ test("an instance stopped with SIGTERM, then killed with kill -9 and restarted: 
   assert.ok(Math.min(...second) > Math.max(...first), "numbers keep increasing on this instance");
   await waitFor("400 in Redis", async () => (await redisTotal()) === 400);
 
+  // 2b. A second process with the same --node-id (no store of its own) refuses to run, naming the id.
+  const twin = runCli([
+    "--port",
+    "0",
+    "--host",
+    "127.0.0.1",
+    "-n",
+    "1",
+    "--no-persist",
+    "--redis",
+    redis.url,
+    "--node-id",
+    "p1",
+    "--cluster-key",
+    KEY,
+  ]);
+  assert.equal(await twin.exited, 1, twin.stderr());
+  assert.match(twin.stderr(), /node id "p1" is in use by another running instance/);
+  assert.equal((await request(url, "/ready")).status, 200, "the first one runs on");
+
   // 3. Redis out of reach: visits are counted and stored, never flushed; then kill -9.
   proxy.refuse = true;
   proxy.cutAll();
@@ -101,9 +122,15 @@ test("an instance stopped with SIGTERM, then killed with kill -9 and restarted: 
   await (cli as CliProcess).exited;
   assert.equal(await redisTotal(), 400);
 
-  // 4. Restart with Redis back: the 200 are reconciled once.
+  // 4. Restart with Redis back: the 200 are reconciled once (the node id is free once its lease lapses).
   proxy.refuse = false;
+  const restarted = performance.now();
   url = await start();
+  const readyAfterMs = performance.now() - restarted;
+  assert.ok(readyAfterMs < 30_000, `ready ${Math.round(readyAfterMs)} ms after the restart`);
+  t.diagnostic(
+    `restart after kill -9: ready after ${Math.round(readyAfterMs)} ms (process start + the node id's 5 s lease)`,
+  );
   await waitFor(
     "600 in Redis and in /stats",
     async () => (await redisTotal()) === 600 && (await request(url, "/stats")).json.total_visits === 600,

@@ -6,7 +6,13 @@
 import assert from "node:assert/strict";
 import { ClusterState } from "../../src/cluster/cluster-state.js";
 import { ClusterSync } from "../../src/cluster/cluster-sync.js";
-import { keyPrefix } from "../../src/cluster/library.js";
+import {
+  HISTORY_FUNCTION,
+  keyPrefix,
+  SYNC_FUNCTION,
+  SYNC_NEW_HOUR,
+  SYNC_OLD_SECONDS,
+} from "../../src/cluster/library.js";
 import { RedisLink } from "../../src/cluster/redis-link.js";
 import { systemClock } from "../../src/counters/clock.js";
 import { createCounters, type SharedCounters } from "../../src/counters/shared-counters.js";
@@ -33,6 +39,7 @@ function instance(
   nodeId: string,
   clusterKey: string,
   stored?: { visits: number; lastUnixSecond: number },
+  onNodeTaken?: (message: string) => void,
 ) {
   const counters = createCounters(systemClock.nowMs());
   const state = new ClusterState();
@@ -48,7 +55,10 @@ function instance(
     nodeId,
     clock: systemClock,
     log,
+    // A node id whose holder stopped beating is free after 1 s here (5 s in service).
+    leaseMs: 1000,
     ...(stored ? { stored } : {}),
+    ...(onNodeTaken ? { onNodeTaken } : {}),
   });
   const counter = new VisitCounter(counters, 0, systemClock);
   const it: Instance = {
@@ -81,8 +91,14 @@ describe("cluster sync against a real Redis", () => {
   const links: RedisLink[] = [];
   let campaign = 0;
   const nextKey = () => `test-${process.pid}-${++campaign}`;
-  const make = (url: string, node: string, key: string, stored?: { visits: number; lastUnixSecond: number }) => {
-    const i = instance(url, node, key, stored);
+  const make = (
+    url: string,
+    node: string,
+    key: string,
+    stored?: { visits: number; lastUnixSecond: number },
+    onNodeTaken?: (message: string) => void,
+  ) => {
+    const i = instance(url, node, key, stored, onNodeTaken);
     links.push(i.link);
     return i;
   };
@@ -195,5 +211,99 @@ describe("cluster sync against a real Redis", () => {
     await third.sync.round();
     assert.equal(third.state.figure("reconciledVisits"), 0);
     assert.equal(await redis.number("GET", `${keyPrefix(key)}total`), 47);
+  });
+
+  test("a second process with a node id in use is refused; after the holder dies, the id is free within the lease", async () => {
+    const key = nextKey();
+    let aStopped = "";
+    const a = make(redis.url, "dup", key, undefined, (message) => (aStopped = message));
+    await roundUntil("a's numbers", [a], () => a.state.numbersLeft() > 0);
+    for (let i = 0; i < 30; i++) a.visit();
+    // a goes on beating (a round every 50 ms) while b tries the same node id.
+    let aAlive = true;
+    const beating = (async () => {
+      while (aAlive) {
+        await a.sync.round();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    let refusal = "";
+    const b = make(redis.url, "dup", key, undefined, (message) => (refusal = message));
+    await roundUntil("b refused", [b], () => refusal !== "");
+    assert.match(refusal, /node id "dup" is in use by another running instance/);
+    assert.equal(b.state.numbersLeft(), 0, "b never got numbers");
+    assert.equal(b.reader.totalVisits(), 0);
+    // a is unaffected, and b's stop neither sends nor gives back anything.
+    await b.sync.stop(1000);
+    await roundUntil("a's 30 visits in Redis", [a], () => a.state.figure("pendingVisits") === 0);
+    // a dies without a word (kill -9): its stamp stands still, and a new process gets the id after the lease.
+    aAlive = false;
+    await beating;
+    const started = performance.now();
+    const c = make(redis.url, "dup", key);
+    await roundUntil("c's first contact", [c], () => c.state.numbersLeft() > 0);
+    const waitedMs = performance.now() - started;
+    assert.ok(waitedMs >= 900 && waitedMs < 5000, `c got the node id after ${Math.round(waitedMs)} ms (lease 1 s)`);
+    for (let i = 0; i < 20; i++) c.visit();
+    await roundUntil("c's visits in Redis", [c], () => c.state.figure("pendingVisits") === 0);
+    assert.equal(await redis.number("GET", `${keyPrefix(key)}total`), 50);
+    assert.equal(await redis.number("HGET", `${keyPrefix(key)}node:dup`, "applied"), 50, "one node, one count");
+    // a comes back (it was only stalled): its next write finds the id taken, and it stops.
+    assert.equal(aStopped, "");
+    a.visit();
+    await roundUntil("a told it lost the node id", [a], () => aStopped !== "");
+    assert.match(aStopped, /node id "dup" was claimed by another instance/);
+    assert.equal(await redis.number("GET", `${keyPrefix(key)}total`), 50);
+  });
+
+  test("a stopped instance releases its node id: a restart claims it at once", async () => {
+    const key = nextKey();
+    const a = make(redis.url, "rel", key);
+    await roundUntil("numbers", [a], () => a.state.numbersLeft() > 0);
+    await a.sync.stop(5000);
+    const started = performance.now();
+    const again = make(redis.url, "rel", key);
+    await roundUntil("contact", [again], () => again.state.numbersLeft() > 0);
+    assert.ok(performance.now() - started < 900, "no lease to wait for");
+  });
+
+  test("minute and hour sums: an hour is rolled from its seconds two hours on; later visits of it go in directly", async () => {
+    const key = nextKey();
+    const p = keyPrefix(key);
+    const link = new RedisLink(redis.url, () => {});
+    links.push(link);
+    link.start();
+    await waitFor("the connection", () => link.connected);
+    const H = Math.floor(Date.now() / 3600_000);
+    const sync = (seq: number, flags: number, now: number, pairs: number[]) =>
+      link.fcall(SYNC_FUNCTION, [p, "r", "token-r", flags, seq, 0, 0, "", now, ...pairs]);
+    const minuteSum = async (second: number) =>
+      redis.number("HGET", `${p}m:${Math.floor(second / 86400)}`, String(Math.floor((second % 86400) / 60)));
+    const hourSum = async (second: number) =>
+      redis.number("HGET", `${p}h:${Math.floor(second / 86400)}`, String(Math.floor((second % 86400) / 3600)));
+    const old = (H - 3) * 3600 + 5;
+    const last = (H - 1) * 3600 + 7;
+    const next = (H + 1) * 3600 + 1;
+    // 1. The first batch rolls H-2 (nothing there) and marks it; a backlog of H-3 goes into the sums directly.
+    await sync(1, SYNC_NEW_HOUR | SYNC_OLD_SECONDS, H * 3600 + 10, [old, 2, old + 60, 3]);
+    assert.equal(await redis.number("GET", `${p}rolled`), H - 2);
+    assert.equal(await minuteSum(old), 2);
+    assert.equal(await minuteSum(old + 60), 3);
+    assert.equal(await hourSum(old), 5);
+    // 2. H-1 is not rolled yet: its seconds only.
+    await sync(2, SYNC_NEW_HOUR | SYNC_OLD_SECONDS, H * 3600 + 20, [last, 4]);
+    assert.equal(await minuteSum(last), 0);
+    // 3. In hour H+1, H-1 is rolled: its minute and hour sums are its seconds'.
+    await sync(3, SYNC_NEW_HOUR, next, [next, 1]);
+    assert.equal(await redis.number("GET", `${p}rolled`), H - 1);
+    assert.equal(await minuteSum(last), 4);
+    assert.equal(await hourSum(last), 4);
+    assert.equal(await hourSum(old), 5, "an hour rolled once is not rolled again");
+    // The history holds every visit once: sums where rolled, seconds after.
+    const history = (await link.fcall(HISTORY_FUNCTION, [p, next])) as Array<number | string>;
+    assert.equal(Number(history[0]), 10);
+    let sum = 0;
+    for (let i = 2; i < history.length; i += 2) sum += Number(history[i]);
+    assert.equal(sum, 10);
   });
 });

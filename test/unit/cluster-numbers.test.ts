@@ -86,3 +86,11 @@ test("a surge that empties the numbers between syncs doubles the block each time
   for (let i = 0; i < 5; i++) blocks.push(budget.wanted(0));
   assert.deepEqual(blocks, [1000, 2000, 4000, 8000, 16_000, 32_000]);
 });
+
+test("ran dry: the next block covers the demand seen so far in the window, refused visits included", () => {
+  const budget = new NumberBudget();
+  budget.observe(0, 0);
+  assert.equal(budget.wanted(0), 1000);
+  budget.observe(50, 2000); // 1,000 counted and 1,000 refused in 50 ms: 40,000 a second
+  assert.equal(budget.wanted(0), 40_000);
+});

@@ -317,6 +317,8 @@ describe("visit ring", () => {
       }`,
       { eval: true, workerData: { ring } },
     );
+    // Listened for now: the producer may finish (and its exit event pass) while the consumer still reads.
+    const exited = new Promise((r) => producer.once("exit", r));
     // A wrong wrap would leave the consumer waiting forever: stop the producer and fail instead.
     t.after(() => producer.terminate());
     const deadline = new Deadline(`${total} lines through the ring`, 20_000);
@@ -331,7 +333,7 @@ describe("visit ring", () => {
       reader.commit(pending.end);
       await new Promise((r) => setImmediate(r));
     }
-    await new Promise((r) => producer.once("exit", r));
+    await exited;
     assert.equal(got.length, total);
     assert.ok(
       got.every((n, i) => n === i + 1),
