@@ -4,6 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { Agent } from "node:http";
+import { scenario } from "../../bench/scenarios.js";
+import { runWrk } from "../../bench/wrk-run.js";
 import { request, visit } from "../helpers/http.js";
 import { after, before, describe, test } from "../helpers/node-test.js";
 import { FlakyProxy, RedisServer, waitFor } from "../helpers/redis-server.js";
@@ -89,6 +91,25 @@ describe("cluster mode: two instances, one campaign", () => {
       assert.match(metrics, new RegExp(`^${name} \\d`, "m"));
     }
     assert.ok(!a.logs.join("\n").includes("s3cret-pw"), "the password is in a log line");
+  });
+
+  test("a sale opening on an idle instance (wrk, 64 connections, 2 s) gets no 503: its first block outlasts a round", async () => {
+    const idle = await startTestService(manual, {
+      nWorkers: 2,
+      redis: `redis://:s3cret-pw@127.0.0.1:${redis.port}/0`,
+      nodeId: "node-idle",
+      clusterKey: "two",
+    });
+    try {
+      await waitFor("the idle instance ready", async () => (await request(idle.url, "/ready")).status === 200);
+      const r = await runWrk(idle.url, scenario("visit"), 64, 2, 10);
+      assert.ok(r.requests > 1000, `wrk sent ${r.requests}`);
+      assert.equal(r.non2xx, 0, `${r.non2xx} of ${r.requests} answers were not 2xx (503: out of numbers)`);
+      assert.equal(r.errors, 0);
+    } finally {
+      // Before the suite's after hook stops Redis.
+      await idle.stop();
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { BLOCK_SLOTS, ClusterState } from "../../src/cluster/cluster-state.js";
-import { NumberBudget } from "../../src/cluster/number-budget.js";
+import { MAX_BLOCK, MIN_BLOCK, NumberBudget } from "../../src/cluster/number-budget.js";
 import { spawnWorker } from "../../src/threads/spawn.js";
 import { test } from "../helpers/node-test.js";
 
@@ -66,31 +66,33 @@ test("unused numbers come back as ranges over the last blocks", () => {
   assert.equal(state.numbersLeft(), 3);
 });
 
-test("blocks follow the rate: at least 1,000, about a second of traffic, asked for while a block's worth is left", () => {
+test("blocks follow the rate: at least MIN_BLOCK, about a second of traffic, asked for while a block's worth is left", () => {
   const budget = new NumberBudget();
   budget.observe(0, 0);
-  assert.equal(budget.wanted(0), 1000);
-  assert.equal(budget.wanted(1000), 0);
-  budget.observe(1000, 50_000); // 50k visits/s
-  assert.equal(budget.wanted(60_000), 0);
-  assert.equal(budget.wanted(49_999), 50_000);
+  assert.equal(budget.wanted(0), MIN_BLOCK);
+  assert.equal(budget.wanted(MIN_BLOCK), 0);
+  budget.observe(1000, 500_000); // 500k visits/s
+  assert.equal(budget.wanted(600_000), 0);
+  assert.equal(budget.wanted(499_999), 500_000);
   // A lull shrinks blocks gradually, never below the minimum.
-  for (let t = 2000; t < 60_000; t += 1000) budget.observe(t, 50_000);
-  assert.equal(budget.wanted(500), 1000);
+  for (let t = 2000; t < 60_000; t += 1000) budget.observe(t, 500_000);
+  assert.equal(budget.wanted(500), MIN_BLOCK);
 });
 
-test("a surge that empties the numbers between syncs doubles the block each time", () => {
+test("a surge that empties the numbers between syncs doubles the block each time, up to MAX_BLOCK", () => {
   const budget = new NumberBudget();
   budget.observe(0, 0);
   const blocks = [budget.wanted(0)];
-  for (let i = 0; i < 5; i++) blocks.push(budget.wanted(0));
-  assert.deepEqual(blocks, [1000, 2000, 4000, 8000, 16_000, 32_000]);
+  for (let i = 0; i < 6; i++) blocks.push(budget.wanted(0));
+  const doubling = [1, 2, 4, 8, 16, 32, 64].map((k) => Math.min(MAX_BLOCK, k * MIN_BLOCK));
+  assert.deepEqual(blocks, doubling);
+  assert.equal(blocks.at(-1), MAX_BLOCK);
 });
 
 test("ran dry: the next block covers the demand seen so far in the window, refused visits included", () => {
   const budget = new NumberBudget();
   budget.observe(0, 0);
-  assert.equal(budget.wanted(0), 1000);
-  budget.observe(50, 2000); // 1,000 counted and 1,000 refused in 50 ms: 40,000 a second
-  assert.equal(budget.wanted(0), 40_000);
+  assert.equal(budget.wanted(0), MIN_BLOCK);
+  budget.observe(50, 40_000); // 20,000 counted and 20,000 refused in 50 ms: 800,000 a second
+  assert.equal(budget.wanted(0), 800_000);
 });
