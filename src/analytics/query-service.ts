@@ -19,6 +19,8 @@ export function serveQueries(
 ): QueryService {
   const channel = new BroadcastChannel(channelName);
   const runner = new QueryRunner(dataDir, connect);
+  // The summary tables are created (or checked) before the first query can come, then kept up to date in idle time.
+  void runner.folder.start().catch(() => {}); // queries fold and create them too
   channel.onmessage = (event) => {
     const message = (event as { data: AnalyticsMessage }).data;
     if (message.kind === "answer") return;
