@@ -98,9 +98,9 @@ export class QueryRunner {
     }
   }
 
-  /** Closes the idle connections (the store closes after this). */
-  close(): void {
-    this.folder.close();
+  /** Stops folding, then closes the idle connections (the store closes after this). */
+  async close(): Promise<void> {
+    await this.folder.close();
     for (const connection of this.idle.splice(0)) connection.closeSync();
   }
 

@@ -8,8 +8,8 @@ import type { AnalyticsMessage } from "./messages.js";
 import { QueryRunner } from "./query-runner.js";
 
 export interface QueryService {
-  /** Stops answering and closes the idle connections (before the store closes). */
-  close(): void;
+  /** Stops answering, waits for a fold running to stop, and closes the idle connections (before the store closes). */
+  close(): Promise<void>;
 }
 
 export function serveQueries(
@@ -34,7 +34,7 @@ export function serveQueries(
   return {
     close() {
       channel.close();
-      runner.close();
+      return runner.close();
     },
   };
 }

@@ -51,7 +51,7 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS ${T.pages} (id INTEGER NOT NULL, text VARCHAR NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS ${T.referrers} (id INTEGER NOT NULL, text VARCHAR NOT NULL)`,
   // ref NULL: a direct visit (referrer absent, null or "").
-  `CREATE TABLE IF NOT EXISTS ${T.narrow} (ms BIGINT NOT NULL, page INTEGER NOT NULL, uid INTEGER NOT NULL, ref INTEGER)`,
+  `CREATE TABLE IF NOT EXISTS ${T.narrow} (ms BIGINT NOT NULL, page INTEGER NOT NULL, uid INTEGER NOT NULL, ref INTEGER, n INTEGER NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS ${T.lastSeen} (uid INTEGER PRIMARY KEY, ms BIGINT NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS ${T.minutes} (minute BIGINT PRIMARY KEY, visits BIGINT NOT NULL, direct BIGINT NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS ${T.pageHours} (hour BIGINT, page INTEGER, visits BIGINT NOT NULL, PRIMARY KEY (hour, page))`,
@@ -66,16 +66,17 @@ async function readOne(c: DuckDBConnection, sql: string): Promise<unknown> {
   return (await c.runAndReadAll(sql)).getRows()[0]?.[0];
 }
 
-/** Creates the tables if missing; drops and recreates them if they are of another version. */
+/** Creates the tables if missing; drops and recreates them if they are of another version (they are folded again). */
 export async function ensureRollupSchema(c: DuckDBConnection): Promise<void> {
   await c.run("BEGIN TRANSACTION");
   try {
-    for (const statement of SCHEMA) await c.run(statement);
+    await c.run(SCHEMA[0] as string);
     const version = await readOne(c, `SELECT value FROM ${T.state} WHERE key = 'version'`);
     if (version !== undefined && num(version) !== ROLLUP_VERSION) {
-      for (const table of Object.values(T)) if (table !== T.state) await c.run(`DELETE FROM ${table}`);
+      for (const table of Object.values(T)) if (table !== T.state) await c.run(`DROP TABLE IF EXISTS ${table}`);
       await c.run(`DELETE FROM ${T.state}`);
     }
+    for (const statement of SCHEMA.slice(1)) await c.run(statement);
     await c.run(`INSERT OR REPLACE INTO ${T.state} VALUES ('version', ${ROLLUP_VERSION})`);
     await c.run("COMMIT");
   } catch (error) {
@@ -94,43 +95,45 @@ export const journalFoldedSql = `SELECT coalesce(max(value), 0) FROM ${T.state} 
 const journalImportedSql =
   "SELECT coalesce(max(CAST(value AS BIGINT)), 0) FROM traffic_tracker_meta WHERE key = 'journal_imported'";
 
-const INCREMENT = "analytics_increment";
-
-/** New texts of `column` in the increment get the next ids. */
-const dictionarySql = (table: string, column: string, where = "") =>
+/** New texts of `column` in `source` get the next ids. */
+const dictionarySql = (table: string, column: string, source: string, where = "") =>
   `INSERT INTO ${table}
      SELECT (SELECT coalesce(max(id), 0) FROM ${table}) + row_number() OVER (ORDER BY t), t
-       FROM (SELECT DISTINCT ${column} AS t FROM ${INCREMENT} WHERE ${column} IS NOT NULL ${where}) n
+       FROM (SELECT DISTINCT ${column} AS t FROM (${source}) WHERE ${column} IS NOT NULL ${where}) n
       WHERE NOT EXISTS (SELECT 1 FROM ${table} d WHERE d.text = n.t)`;
 
+/** The dictionary entries of the texts in `source` only: joining the whole dictionary would hash all of it per fold. */
+const usedSql = (table: string, column: string, source: string) =>
+  `SELECT id, text FROM ${table} WHERE text IN (SELECT ${column} FROM (${source}))`;
+
 /**
- * Adds the rows of `source` (columns ms, user_id, page_url, referrer) to
- * every table, inside the caller's transaction.
+ * Adds the rows of `source` (a SELECT of ms, user_id, page_url, referrer) to
+ * every table, inside the caller's transaction. Visits of one shopper to
+ * one page from one referrer in the same millisecond become one narrow row
+ * with their number, `n`.
  */
 async function foldRows(c: DuckDBConnection, source: string): Promise<void> {
-  await c.run(`CREATE OR REPLACE TEMP TABLE ${INCREMENT} AS ${source}`);
-  await c.run(dictionarySql(T.users, "user_id"));
-  await c.run(dictionarySql(T.pages, "page_url"));
-  await c.run(dictionarySql(T.referrers, "referrer", "AND referrer <> ''"));
-  const inc = "analytics_increment_ids";
+  await c.run(dictionarySql(T.users, "user_id", source));
+  await c.run(dictionarySql(T.pages, "page_url", source));
+  await c.run(dictionarySql(T.referrers, "referrer", source, "AND referrer <> ''"));
+  const inc = "analytics_increment";
   await c.run(`CREATE OR REPLACE TEMP TABLE ${inc} AS
-    SELECT v.ms, p.id AS page, u.id AS uid, r.id AS ref
-      FROM ${INCREMENT} v
-      JOIN ${T.users} u ON u.text = v.user_id
-      JOIN ${T.pages} p ON p.text = v.page_url
-      LEFT JOIN ${T.referrers} r ON r.text = v.referrer`);
+    SELECT v.ms, p.id AS page, u.id AS uid, r.id AS ref, v.n
+      FROM (SELECT ms, user_id, page_url, referrer, count(*) AS n FROM (${source}) GROUP BY ALL) v
+      JOIN (${usedSql(T.users, "user_id", source)}) u ON u.text = v.user_id
+      JOIN (${usedSql(T.pages, "page_url", source)}) p ON p.text = v.page_url
+      LEFT JOIN (${usedSql(T.referrers, "referrer", source)}) r ON r.text = v.referrer`);
   // In time order, so that DuckDB's zone maps skip what a window does not cover.
   await c.run(`INSERT INTO ${T.narrow} SELECT * FROM ${inc} ORDER BY ms`);
   await c.run(`INSERT INTO ${T.lastSeen} SELECT uid, max(ms) FROM ${inc} GROUP BY uid
     ON CONFLICT (uid) DO UPDATE SET ms = greatest(${T.lastSeen}.ms, excluded.ms)`);
-  await c.run(`INSERT INTO ${T.minutes} SELECT ms // 60000, count(*), count(*) FILTER (WHERE ref IS NULL) FROM ${inc} GROUP BY 1
+  await c.run(`INSERT INTO ${T.minutes} SELECT ms // 60000, sum(n), coalesce(sum(n) FILTER (WHERE ref IS NULL), 0) FROM ${inc} GROUP BY 1
     ON CONFLICT (minute) DO UPDATE SET visits = ${T.minutes}.visits + excluded.visits, direct = ${T.minutes}.direct + excluded.direct`);
-  await c.run(`INSERT INTO ${T.pageHours} SELECT ms // 3600000, page, count(*) FROM ${inc} GROUP BY 1, 2
+  await c.run(`INSERT INTO ${T.pageHours} SELECT ms // 3600000, page, sum(n) FROM ${inc} GROUP BY 1, 2
     ON CONFLICT (hour, page) DO UPDATE SET visits = ${T.pageHours}.visits + excluded.visits`);
-  await c.run(`INSERT INTO ${T.referrerHours} SELECT ms // 3600000, ref, count(*) FROM ${inc} WHERE ref IS NOT NULL GROUP BY 1, 2
+  await c.run(`INSERT INTO ${T.referrerHours} SELECT ms // 3600000, ref, sum(n) FROM ${inc} WHERE ref IS NOT NULL GROUP BY 1, 2
     ON CONFLICT (hour, ref) DO UPDATE SET visits = ${T.referrerHours}.visits + excluded.visits`);
   await c.run(`DROP TABLE ${inc}`);
-  await c.run(`DROP TABLE ${INCREMENT}`);
 }
 
 async function inTransaction<R>(c: DuckDBConnection, body: () => Promise<R>): Promise<R> {

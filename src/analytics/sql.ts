@@ -32,7 +32,8 @@ export function sourceCte(
   const tsFrom = `make_timestamp(${Math.floor(fromMs) * 1000}::BIGINT)`;
   const tsLast = `make_timestamp(${Math.floor(lastMs) * 1000}::BIGINT)`;
   let rows = fromRowid > 0 ? `rowid >= ${fromRowid} AND ` : "";
-  if (skipCounts) rows += `visit_count NOT IN (SELECT c FROM ${skipCounts}) AND `;
+  // NOT EXISTS (an anti join DuckDB may build on the few fresh rows), not NOT IN (it hashes the whole table).
+  if (skipCounts) rows += `NOT EXISTS (SELECT 1 FROM ${skipCounts} j WHERE j.c = visits.visit_count) AND `;
   const stored = `SELECT ${COLUMNS} FROM visits WHERE ${rows}ts BETWEEN ${tsFrom} AND ${tsLast}`;
   if (segments.length === 0) return `src AS (${stored})`;
   const journal = `SELECT c, make_timestamp(t * 1000), b.user_id, b.page_url,

@@ -69,7 +69,7 @@ export function seriesSql(w: SummaryWindow): string {
     SELECT step, sum(n), sum(d) FROM (
       SELECT (minute * ${MINUTE_MS}) // ${s} * ${s} AS step, visits AS n, direct AS d
         FROM ${T.minutes} WHERE minute BETWEEN ${m.first} AND ${m.last}
-      UNION ALL SELECT ms // ${s} * ${s}, 1, CASE WHEN ref IS NULL THEN 1 ELSE 0 END FROM (${narrowIn(m.raw)})
+      UNION ALL SELECT ms // ${s} * ${s}, n, CASE WHEN ref IS NULL THEN n ELSE 0 END FROM (${narrowIn(m.raw)})
       UNION ALL SELECT epoch_ms(ts) // ${s} * ${s}, 1, CASE WHEN referrer IS NULL OR referrer = '' THEN 1 ELSE 0 END FROM fresh
     ) GROUP BY step`;
 }
@@ -110,7 +110,7 @@ function topSql(
     folded AS (
       SELECT ${d.column} AS id, sum(n) AS n FROM (
         SELECT ${d.column}, visits AS n FROM ${d.hours} WHERE hour BETWEEN ${h.first} AND ${h.last}
-        UNION ALL SELECT ${d.column}, 1 FROM (${narrowIn(h.raw)}) WHERE ${d.narrowWhere}
+        UNION ALL SELECT ${d.column}, n FROM (${narrowIn(h.raw)}) WHERE ${d.narrowWhere}
       ) GROUP BY ${d.column})
     SELECT text, sum(n) AS n, max(id) FROM (
       SELECT t.text, f.n, f.id FROM folded f JOIN ${d.dictionary} t ON t.id = f.id

@@ -48,10 +48,10 @@ async function open(t: TestContext, dir: string) {
   const runner = new QueryRunner(dir, () => store.connect());
   const c = await store.connect();
   const closed = { done: false };
-  const close = () => {
+  const close = async () => {
     if (closed.done) return;
     closed.done = true;
-    runner.close();
+    await runner.close();
     c.closeSync();
     store.close();
   };
@@ -139,7 +139,7 @@ describe("analytics summary tables against a brute-force count", () => {
     assert.equal(await tables(first.c), 0, "no summary table before the first query");
     await check(first.runner, all.slice(0, 500), "first fold of an old store", [now]);
     assert.ok((await tables(first.c)) >= 9);
-    first.close();
+    await first.close();
     const second = await open(t, dir);
     assert.equal(await count(second.c, `SELECT value FROM ${TABLES.state} WHERE key = 'visits_folded'`), 500);
     await second.store.importJournal([writeSegment(dir, 2, all.slice(500))]);
