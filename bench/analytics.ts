@@ -117,8 +117,15 @@ async function timedAnalytics(): Promise<number> {
 async function latency(): Promise<void> {
   const child = await startService();
   try {
-    const first = await timedAnalytics(); // warm-up: the first query reads the file
-    console.log(`first /analytics 168 h after the start: ${first.toFixed(0)} ms`);
+    // Warm-up: the first query reads the file; after a big import (a `load` run's journal) the service
+    // folds the new rows in the background first. Measured once the answers are quick, at most 60 s on.
+    const first = await timedAnalytics();
+    const warmStart = performance.now();
+    let warm = first;
+    while (warm > 1000 && performance.now() - warmStart < 60_000) warm = await timedAnalytics();
+    console.log(
+      `first /analytics 168 h after the start: ${first.toFixed(0)} ms; warm (< 1 s) after ${((performance.now() - warmStart) / 1000).toFixed(1)} s more`,
+    );
     const times: number[] = [];
     for (let i = 0; i < Number(o.requests); i++) times.push(await timedAnalytics());
     times.sort((a, b) => a - b);

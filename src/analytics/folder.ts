@@ -82,7 +82,7 @@ export class Folder {
     const own = await this.connect();
     if (this.closed) return own.closeSync();
     this.own = own;
-    await this.fold(own, 0);
+    await this.fold(own, IDLE_FOLD_ROWS, FORCE_FOLD_ROWS); // a big backlog (e.g. the last run's shutdown import) at once
   }
 
   /** Folds in the background while the machine's CPU is at least half idle (as the journal import does). */
