@@ -112,17 +112,22 @@ const usedSql = (table: string, column: string, source: string) =>
  * one page from one referrer in the same millisecond become one narrow row
  * with their number, `n`.
  */
-async function foldRows(c: DuckDBConnection, source: string): Promise<void> {
+async function foldRows(c: DuckDBConnection, rows: string): Promise<void> {
+  // Counted first, so that the dictionary work below reads each combination once.
+  await c.run(`CREATE OR REPLACE TEMP TABLE analytics_grouped AS
+    SELECT ms, user_id, page_url, referrer, count(*) AS n FROM (${rows}) GROUP BY ALL`);
+  const source = "SELECT * FROM analytics_grouped";
   await c.run(dictionarySql(T.users, "user_id", source));
   await c.run(dictionarySql(T.pages, "page_url", source));
   await c.run(dictionarySql(T.referrers, "referrer", source, "AND referrer <> ''"));
   const inc = "analytics_increment";
   await c.run(`CREATE OR REPLACE TEMP TABLE ${inc} AS
     SELECT v.ms, p.id AS page, u.id AS uid, r.id AS ref, v.n
-      FROM (SELECT ms, user_id, page_url, referrer, count(*) AS n FROM (${source}) GROUP BY ALL) v
+      FROM analytics_grouped v
       JOIN (${usedSql(T.users, "user_id", source)}) u ON u.text = v.user_id
       JOIN (${usedSql(T.pages, "page_url", source)}) p ON p.text = v.page_url
       LEFT JOIN (${usedSql(T.referrers, "referrer", source)}) r ON r.text = v.referrer`);
+  await c.run("DROP TABLE analytics_grouped");
   // In time order, so that DuckDB's zone maps skip what a window does not cover.
   await c.run(`INSERT INTO ${T.narrow} SELECT * FROM ${inc} ORDER BY ms`);
   await c.run(`INSERT INTO ${T.lastSeen} SELECT uid, max(ms) FROM ${inc} GROUP BY uid
