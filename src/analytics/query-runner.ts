@@ -16,6 +16,7 @@ import type { AnalyticsAnswer, AnalyticsNumbers, AnalyticsRequest } from "./mess
 import { foldedSql, journalFoldedSql, QUERY_FOLD_ROWS } from "./rollups.js";
 import { exportSql } from "./sql.js";
 import {
+  FRESH_TABLE,
   freshTableSql,
   pageUniquesSql,
   type SummaryWindow,
@@ -166,6 +167,7 @@ export class QueryRunner {
           }
         }
         const referrers = (await c.runAndReadAll(topReferrersSql(w, r.limit))).getRows();
+        await c.run(`DROP TABLE ${FRESH_TABLE}`); // its rows are not kept until this connection's next query
         const counts = new Array<number>(r.points).fill(0);
         let visits = 0;
         let direct = 0;
