@@ -18,7 +18,7 @@ import type { Segment } from "../store/journal.js";
 import { journalLinesSql } from "./sql.js";
 
 /** The summary tables' layout; another value means: drop them and fold again from row 0. */
-export const ROLLUP_VERSION = 1;
+export const ROLLUP_VERSION = 2;
 /** A query folds at most this many rows before answering (≈ 0.2 s); the rest it reads raw. */
 export const QUERY_FOLD_ROWS = 250_000;
 /** One fold in the background takes at most this many rows (≈ 1 s of one core), then asks again. */
@@ -56,8 +56,9 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS ${T.minutes} (minute BIGINT PRIMARY KEY, visits BIGINT NOT NULL, direct BIGINT NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS ${T.pageHours} (hour BIGINT, page INTEGER, visits BIGINT NOT NULL, PRIMARY KEY (hour, page))`,
   `CREATE TABLE IF NOT EXISTS ${T.referrerHours} (hour BIGINT, ref INTEGER, visits BIGINT NOT NULL, PRIMARY KEY (hour, ref))`,
-  // visit_counts of journal lines folded before their segment was imported: skipped when they reach `visits`.
-  `CREATE TABLE IF NOT EXISTS ${T.journalCounts} (c BIGINT NOT NULL)`,
+  // visit_counts of journal lines folded before their segment was imported, as runs [lo, hi] (one per fold
+  // when one worker counts): skipped when they reach `visits`, forgotten once segment `seq` is imported and folded.
+  `CREATE TABLE IF NOT EXISTS ${T.journalCounts} (lo BIGINT NOT NULL, hi BIGINT NOT NULL, seq BIGINT NOT NULL)`,
 ];
 
 const num = (value: unknown, fallback = 0) => (value === undefined || value === null ? fallback : Number(value));
@@ -90,6 +91,10 @@ export const foldedSql = `SELECT coalesce(max(value), 0) FROM ${T.state} WHERE k
 
 /** Folded journal segments: every segment up to this sequence is in the tables or was imported before it was folded. */
 export const journalFoldedSql = `SELECT coalesce(max(value), 0) FROM ${T.state} WHERE key = 'journal_folded'`;
+
+/** SQL: `count` is a visit_count folded from the journal already. */
+export const foldedFromJournal = (count: string) =>
+  `EXISTS (SELECT 1 FROM ${T.journalCounts} j WHERE ${count} BETWEEN j.lo AND j.hi)`;
 
 /** The store's mark of imported journal segments (visit-store.ts). */
 const journalImportedSql =
@@ -171,11 +176,12 @@ export function foldVisits(c: DuckDBConnection, maxRows: number, minRows = 1): P
     await foldRows(
       c,
       `SELECT epoch_ms(ts) AS ms, user_id, page_url, referrer FROM visits v WHERE ${rows}${
-        early ? ` AND NOT EXISTS (SELECT 1 FROM ${T.journalCounts} j WHERE j.c = v.visit_count)` : ""
+        early ? ` AND NOT ${foldedFromJournal("v.visit_count")}` : ""
       }`,
     );
-    if (early) {
-      await c.run(`DELETE FROM ${T.journalCounts} WHERE c IN (SELECT visit_count FROM visits WHERE ${rows})`);
+    if (early && upto === total) {
+      // Every row of the segments imported so far is in this snapshot's `visits`, and now folded or skipped.
+      await c.run(`DELETE FROM ${T.journalCounts} WHERE seq <= (${journalImportedSql})`);
     }
     await c.run(`INSERT OR REPLACE INTO ${T.state} VALUES ('visits_folded', ${upto})`);
     return upto - folded;
@@ -203,7 +209,10 @@ export function foldJournal(c: DuckDBConnection, closed: readonly Segment[], max
     const last = take.at(-1);
     if (last === undefined) return 0;
     await c.run(`CREATE OR REPLACE TEMP TABLE analytics_journal_lines AS ${journalLinesSql(take.map((s) => s.path))}`);
-    await c.run(`INSERT INTO ${T.journalCounts} SELECT c FROM analytics_journal_lines`);
+    // Runs of consecutive counts ("gaps and islands"): a few rows per fold, not one per visit.
+    await c.run(`INSERT INTO ${T.journalCounts}
+      SELECT min(c), max(c), ${last.seq} FROM (SELECT c, c - row_number() OVER (ORDER BY c) AS run FROM analytics_journal_lines)
+       GROUP BY run`);
     await foldRows(c, "SELECT ms, user_id, page_url, referrer FROM analytics_journal_lines");
     await c.run("DROP TABLE analytics_journal_lines");
     await c.run(`INSERT OR REPLACE INTO ${T.state} VALUES ('journal_folded', ${last.seq})`);

@@ -19,21 +19,20 @@ const COLUMNS = "visit_count, ts, user_id, page_url, user_agent, ip_address, ref
  * The file being appended to may end in a line half written: the reader
  * skips lines it cannot parse (ignore_errors), which only the newest can be.
  * `fromRowid`: only the stored rows from this rowid on (the ones before are
- * in the summary tables, see rollups.ts); `skipCounts`: a table of
- * visit_counts to leave out (folded from the journal already).
+ * in the summary tables, see rollups.ts); `skipCounts`: the condition
+ * on a visit_count that leaves its row out (folded from the journal already).
  */
 export function sourceCte(
   segments: readonly string[],
   fromMs: number,
   lastMs: number,
   fromRowid = 0,
-  skipCounts?: string,
+  skipCounts?: (count: string) => string,
 ): string {
   const tsFrom = `make_timestamp(${Math.floor(fromMs) * 1000}::BIGINT)`;
   const tsLast = `make_timestamp(${Math.floor(lastMs) * 1000}::BIGINT)`;
   let rows = fromRowid > 0 ? `rowid >= ${fromRowid} AND ` : "";
-  // NOT EXISTS (an anti join DuckDB may build on the few fresh rows), not NOT IN (it hashes the whole table).
-  if (skipCounts) rows += `NOT EXISTS (SELECT 1 FROM ${skipCounts} j WHERE j.c = visits.visit_count) AND `;
+  if (skipCounts) rows += `NOT ${skipCounts("visits.visit_count")} AND `;
   const stored = `SELECT ${COLUMNS} FROM visits WHERE ${rows}ts BETWEEN ${tsFrom} AND ${tsLast}`;
   if (segments.length === 0) return `src AS (${stored})`;
   const journal = `SELECT c, make_timestamp(t * 1000), b.user_id, b.page_url,

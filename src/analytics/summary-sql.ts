@@ -16,7 +16,7 @@
  * rows only for those few shoppers), plus the fresh shoppers not already
  * counted.
  */
-import { TABLES as T } from "./rollups.js";
+import { foldedFromJournal, TABLES as T } from "./rollups.js";
 import { quote, sourceCte } from "./sql.js";
 
 const MINUTE_MS = 60_000;
@@ -57,7 +57,7 @@ const narrowIn = (ranges: ReadonlyArray<readonly [number, number]>) =>
  */
 export const FRESH_TABLE = "analytics_fresh";
 export const freshTableSql = (w: SummaryWindow) =>
-  `CREATE OR REPLACE TEMP TABLE ${FRESH_TABLE} AS WITH ${sourceCte(w.segments, w.fromMs, w.lastMs, w.folded, T.journalCounts)}
+  `CREATE OR REPLACE TEMP TABLE ${FRESH_TABLE} AS WITH ${sourceCte(w.segments, w.fromMs, w.lastMs, w.folded, foldedFromJournal)}
      SELECT ts, user_id, page_url, referrer FROM src`;
 const fresh = (_w: SummaryWindow) => `fresh AS (SELECT * FROM ${FRESH_TABLE})`;
 
