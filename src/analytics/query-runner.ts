@@ -9,11 +9,23 @@
  * work can be asked of DuckDB by operators.
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { listSegments } from "../store/journal.js";
+import { listSegments, type Segment } from "../store/journal.js";
 import { STORED_NODE_ID_SQL } from "../store/visit-store.js";
+import { closedSegments, Folder } from "./folder.js";
 import { QueryGate } from "./gate.js";
 import type { AnalyticsAnswer, AnalyticsNumbers, AnalyticsRequest } from "./messages.js";
-import { exportSql, seriesSql, sourceCte, topPagesSql, topReferrersSql, totalsSql } from "./sql.js";
+import { foldedSql, journalFoldedSql, QUERY_FOLD_ROWS } from "./rollups.js";
+import { exportSql } from "./sql.js";
+import {
+  FRESH_TABLE,
+  freshTableSql,
+  pageUniquesSql,
+  type SummaryWindow,
+  seriesSql,
+  topPagesSql,
+  topReferrersSql,
+  uniqueVisitorsSql,
+} from "./summary-sql.js";
 
 /** Analytics queries at once; a few more wait up to QUEUE_WAIT_MS. */
 export const ANALYTICS_SLOTS = 2;
@@ -40,11 +52,14 @@ export class QueryRunner {
   private configured: Promise<void> | undefined;
   private readonly exports = new Map<string, DuckDBConnection>();
   private readonly timeoutMs: number;
+  /** Keeps the summary tables (rollups.ts) up to date, one fold at a time. */
+  readonly folder: Folder;
 
   constructor(dataDir: string, connect: Connect, timeoutMs = ANALYTICS_TIMEOUT_MS) {
     this.dataDir = dataDir;
     this.connect = connect;
     this.timeoutMs = timeoutMs;
+    this.folder = new Folder(dataDir, connect);
   }
 
   async handle(request: AnalyticsRequest): Promise<AnalyticsAnswer | undefined> {
@@ -68,7 +83,8 @@ export class QueryRunner {
           timedOut = true;
           c.interrupt();
         }, this.timeoutMs);
-        return { kind: "answer", id: request.id, ok: true, numbers: await this.analytics(c, request) };
+        const numbers = await this.analytics(c, request, () => timedOut);
+        return { kind: "answer", id: request.id, ok: true, numbers };
       }
       this.exports.set(request.id, c);
       // Cluster mode records the node id in the store: its export carries it.
@@ -88,8 +104,9 @@ export class QueryRunner {
     }
   }
 
-  /** Closes the idle connections (the store closes after this). */
-  close(): void {
+  /** Stops folding, then closes the idle connections (the store closes after this). */
+  async close(): Promise<void> {
+    await this.folder.close();
     for (const connection of this.idle.splice(0)) connection.closeSync();
   }
 
@@ -103,7 +120,11 @@ export class QueryRunner {
   }
 
   private segments(): string[] {
-    return listSegments(this.dataDir).map((s) => s.path);
+    return this.segmentList().map((s) => s.path);
+  }
+
+  private segmentList(): Segment[] {
+    return listSegments(this.dataDir);
   }
 
   /** Runs `query` again if a journal segment it listed was imported and removed meanwhile. */
@@ -121,30 +142,54 @@ export class QueryRunner {
   private async analytics(
     c: DuckDBConnection,
     r: Extract<AnalyticsRequest, { kind: "analytics" }>,
+    timedOut: () => boolean,
   ): Promise<AnalyticsNumbers> {
+    // Fold what was imported or journaled since the last fold (a few seconds' worth: quick); the rest is read raw.
+    await this.folder.fold(c, QUERY_FOLD_ROWS, 1, () => closedSegments(this.segmentList())).catch(() => 0);
+    if (timedOut()) throw new Error("interrupted");
     return this.retried(async () => {
-      const src = sourceCte(this.segments(), r.fromMs, r.lastMs);
+      const listed = this.segmentList();
       const stepMs = r.stepSeconds * 1000;
-      // One snapshot for every number of the answer.
+      // One snapshot for every number of the answer, and for the marks that split folded rows from fresh ones.
       await c.run("BEGIN TRANSACTION");
       try {
-        const totals = (await c.runAndReadAll(totalsSql(src))).getRows()[0] ?? [];
-        const pages = (await c.runAndReadAll(topPagesSql(src, r.limit))).getRows();
-        const referrers = (await c.runAndReadAll(topReferrersSql(src, r.limit))).getRows();
-        const series = (await c.runAndReadAll(seriesSql(src, stepMs))).getRows();
+        const folded = Number((await c.runAndReadAll(foldedSql)).getRows()[0]?.[0] ?? 0);
+        const journalFolded = Number((await c.runAndReadAll(journalFoldedSql)).getRows()[0]?.[0] ?? 0);
+        const segments = listed.filter((s) => s.seq > journalFolded).map((s) => s.path);
+        const w: SummaryWindow = { fromMs: r.fromMs, lastMs: r.lastMs, stepMs, folded, segments };
+        await c.run(freshTableSql(w));
+        const series = (await c.runAndReadAll(seriesSql(w))).getRows();
+        const uniques = (await c.runAndReadAll(uniqueVisitorsSql(w))).getRows()[0]?.[0];
+        const pages = (await c.runAndReadAll(topPagesSql(w, r.limit))).getRows();
+        const pageKeys = pages.map(([page, , id]) => ({
+          text: String(page),
+          id: id === null || id === undefined ? undefined : Number(id),
+        }));
+        const pageUsers = new Map<string, number>();
+        if (pageKeys.length > 0) {
+          for (const [page, users] of (await c.runAndReadAll(pageUniquesSql(w, pageKeys))).getRows()) {
+            pageUsers.set(String(page), Number(users));
+          }
+        }
+        const referrers = (await c.runAndReadAll(topReferrersSql(w, r.limit))).getRows();
+        await c.run(`DROP TABLE ${FRESH_TABLE}`); // its rows are not kept until this connection's next query
         const counts = new Array<number>(r.points).fill(0);
-        for (const [step, n] of series) {
+        let visits = 0;
+        let direct = 0;
+        for (const [step, n, d] of series) {
           const at = (Number(step) - r.firstStepMs) / stepMs;
           if (at >= 0 && at < r.points) counts[at] = Number(n);
+          visits += Number(n);
+          direct += Number(d);
         }
         return {
-          visits: Number(totals[0] ?? 0),
-          unique_visitors: Number(totals[1] ?? 0),
-          direct_visits: Number(totals[2] ?? 0),
-          top_pages: pages.map(([page, n, users]) => ({
+          visits,
+          unique_visitors: Number(uniques ?? 0),
+          direct_visits: direct,
+          top_pages: pages.map(([page, n]) => ({
             page_url: String(page),
             visits: Number(n),
-            unique_visitors: Number(users),
+            unique_visitors: pageUsers.get(String(page)) ?? 0,
           })),
           top_referrers: referrers.map(([referrer, n]) => ({ referrer: String(referrer), visits: Number(n) })),
           counts,

@@ -8,8 +8,8 @@ import type { AnalyticsMessage } from "./messages.js";
 import { QueryRunner } from "./query-runner.js";
 
 export interface QueryService {
-  /** Stops answering and closes the idle connections (before the store closes). */
-  close(): void;
+  /** Stops answering, waits for a fold running to stop, and closes the idle connections (before the store closes). */
+  close(): Promise<void>;
 }
 
 export function serveQueries(
@@ -19,6 +19,8 @@ export function serveQueries(
 ): QueryService {
   const channel = new BroadcastChannel(channelName);
   const runner = new QueryRunner(dataDir, connect);
+  // The summary tables are created (or checked) before the first query can come, then kept up to date in idle time.
+  void runner.folder.start().catch(() => {}); // queries fold and create them too
   channel.onmessage = (event) => {
     const message = (event as { data: AnalyticsMessage }).data;
     if (message.kind === "answer") return;
@@ -32,7 +34,7 @@ export function serveQueries(
   return {
     close() {
       channel.close();
-      runner.close();
+      return runner.close();
     },
   };
 }

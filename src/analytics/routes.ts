@@ -105,8 +105,9 @@ export function registerOperatorRoutes(app: TemplatedApp, deps: OperatorRouteDep
     }
   };
 
-  app.get("/analytics", (res, req) => {
-    const ex = exchange(req);
+  // HEAD /analytics runs the query like GET (its Content-Length is the GET's), and sends no body.
+  const analytics = (res: HttpResponse, req: HttpRequest, head: boolean) => {
+    const ex = exchange(req, head);
     guarded(res, ex, () => {
       if (!admitted(res, req, ex)) return;
       const query = parseAnalyticsQuery(req.getQuery() ?? "");
@@ -153,15 +154,38 @@ export function registerOperatorRoutes(app: TemplatedApp, deps: OperatorRouteDep
           ),
         );
     });
-  });
+  };
+  app.get("/analytics", (res, req) => analytics(res, req, false));
+  app.head("/analytics", (res, req) => analytics(res, req, true));
 
-  app.get("/export", (res, req) => {
-    const ex = exchange(req);
+  /** The status line and headers of an export's 200 (the body follows in chunks). */
+  const writeExportHead = (res: HttpResponse, ex: Exchange, format: ExportFormat, nowMs: number) => {
+    ex.done = true;
+    res.writeStatus("200 OK");
+    res.writeHeader("Content-Type", CONTENT_TYPES[format]);
+    const stamp = isoSeconds(nowMs).replace(/[-:]/g, "");
+    res.writeHeader("Content-Disposition", `attachment; filename="visits-${stamp}.${EXTENSIONS[format]}"`);
+    res.writeHeader("Cache-Control", "no-store");
+    const allowOrigin = deps.cors.allowOriginFor(ex.origin);
+    if (allowOrigin !== undefined) res.writeHeader("Access-Control-Allow-Origin", allowOrigin);
+  };
+
+  /**
+   * GET streams the export. HEAD runs no export: it answers what a GET would
+   * before its first byte — the same 401/403/422/503 (no store), or the 200's
+   * headers with no Content-Length (a GET's length is unknown until its end).
+   */
+  const exportRoute = (res: HttpResponse, req: HttpRequest, head: boolean) => {
+    const ex = exchange(req, head);
     guarded(res, ex, () => {
       if (!admitted(res, req, ex)) return;
       const query = parseExportQuery(req.getQuery() ?? "");
       if (!query.ok) return responder.error(res, ex, validationError(query.problems));
       if (!client) return responder.error(res, ex, errors.analyticsNoStore);
+      if (head) {
+        writeExportHead(res, ex, query.format, deps.clock.nowMs());
+        return res.endWithoutBody();
+      }
       const aborted = { run: () => {} };
       res.onAborted(() => {
         ex.aborted = true;
@@ -175,7 +199,9 @@ export function registerOperatorRoutes(app: TemplatedApp, deps: OperatorRouteDep
       };
       void streamExport(res, ex, aborted, query.format, range, nowMs);
     });
-  });
+  };
+  app.get("/export", (res, req) => exportRoute(res, req, false));
+  app.head("/export", (res, req) => exportRoute(res, req, true));
 
   /** Answers 200 at DuckDB's first byte (or an error if it fails before any); then streams to the end. */
   async function streamExport(
@@ -200,14 +226,7 @@ export function registerOperatorRoutes(app: TemplatedApp, deps: OperatorRouteDep
     const reader = pipe.reader;
     const startResponse = () => {
       started = true;
-      ex.done = true;
-      res.writeStatus("200 OK");
-      res.writeHeader("Content-Type", CONTENT_TYPES[format]);
-      const stamp = isoSeconds(nowMs).replace(/[-:]/g, "");
-      res.writeHeader("Content-Disposition", `attachment; filename="visits-${stamp}.${EXTENSIONS[format]}"`);
-      res.writeHeader("Cache-Control", "no-store");
-      const allowOrigin = deps.cors.allowOriginFor(ex.origin);
-      if (allowOrigin !== undefined) res.writeHeader("Access-Control-Allow-Origin", allowOrigin);
+      writeExportHead(res, ex, format, nowMs);
     };
     res.onWritable(() => {
       reader.resume();

@@ -1,5 +1,6 @@
 /**
- * @module The SQL behind /analytics and /export. Every query reads the
+ * @module The SQL behind /export, and the raw part of /analytics (the
+ * summary tables are in rollups.ts and summary-sql.ts). Every query reads the
  * visits DuckDB holds plus the journal segments not yet imported (read in
  * place with DuckDB's JSON reader). A segment counts only if its sequence is
  * above the one the store's meta table marks as imported, read in the same
@@ -17,11 +18,22 @@ const COLUMNS = "visit_count, ts, user_id, page_url, user_agent, ip_address, ref
  * (ms, inclusive). `segments`: journal files that may not be imported yet.
  * The file being appended to may end in a line half written: the reader
  * skips lines it cannot parse (ignore_errors), which only the newest can be.
+ * `fromRowid`: only the stored rows from this rowid on (the ones before are
+ * in the summary tables, see rollups.ts); `skipCounts`: the condition
+ * on a visit_count that leaves its row out (folded from the journal already).
  */
-export function sourceCte(segments: readonly string[], fromMs: number, lastMs: number): string {
+export function sourceCte(
+  segments: readonly string[],
+  fromMs: number,
+  lastMs: number,
+  fromRowid = 0,
+  skipCounts?: (count: string) => string,
+): string {
   const tsFrom = `make_timestamp(${Math.floor(fromMs) * 1000}::BIGINT)`;
   const tsLast = `make_timestamp(${Math.floor(lastMs) * 1000}::BIGINT)`;
-  const stored = `SELECT ${COLUMNS} FROM visits WHERE ts BETWEEN ${tsFrom} AND ${tsLast}`;
+  let rows = fromRowid > 0 ? `rowid >= ${fromRowid} AND ` : "";
+  if (skipCounts) rows += `NOT ${skipCounts("visits.visit_count")} AND `;
+  const stored = `SELECT ${COLUMNS} FROM visits WHERE ${rows}ts BETWEEN ${tsFrom} AND ${tsLast}`;
   if (segments.length === 0) return `src AS (${stored})`;
   const journal = `SELECT c, make_timestamp(t * 1000), b.user_id, b.page_url,
          coalesce(b.user_agent, h), coalesce(b.ip_address, p), b.referrer
@@ -36,22 +48,12 @@ export function sourceCte(segments: readonly string[], fromMs: number, lastMs: n
   return `src AS (${stored} UNION ALL ${journal})`;
 }
 
-/** Numbers of the window: visits, distinct user_ids, visits with no referrer. */
-export const totalsSql = (src: string) =>
-  `WITH ${src} SELECT count(*), count(DISTINCT user_id), count(*) FILTER (WHERE referrer IS NULL OR referrer = '') FROM src`;
-
-/** Pages by visits, then by text (byte order of UTF-8: code point order). */
-export const topPagesSql = (src: string, limit: number) =>
-  `WITH ${src} SELECT page_url, count(*) AS n, count(DISTINCT user_id) FROM src
-     GROUP BY page_url ORDER BY n DESC, page_url ASC LIMIT ${limit}`;
-
-export const topReferrersSql = (src: string, limit: number) =>
-  `WITH ${src} SELECT referrer, count(*) AS n FROM src WHERE referrer <> ''
-     GROUP BY referrer ORDER BY n DESC, referrer ASC LIMIT ${limit}`;
-
-/** Visits per step (the step's start, in ms since the epoch). */
-export const seriesSql = (src: string, stepMs: number) =>
-  `WITH ${src} SELECT (epoch_ms(ts) // ${stepMs}) * ${stepMs} AS step, count(*) FROM src GROUP BY step`;
+/** The visits of whole (closed) journal segments: c, ms, user_id, page_url, referrer. */
+export const journalLinesSql = (paths: readonly string[]) =>
+  `SELECT c, t AS ms, b.user_id AS user_id, b.page_url AS page_url, b.referrer AS referrer
+     FROM read_json([${paths.map(quote).join(", ")}], format = 'newline_delimited', ignore_errors = true, columns = {
+       t: 'BIGINT', c: 'BIGINT', b: 'STRUCT(user_id VARCHAR, page_url VARCHAR, referrer VARCHAR)'})
+    WHERE c IS NOT NULL AND t IS NOT NULL AND b.user_id IS NOT NULL AND b.page_url IS NOT NULL`;
 
 export type ExportFormat = "parquet" | "csv" | "ndjson";
 

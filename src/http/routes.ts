@@ -53,8 +53,8 @@ export function allowedMethods(assets: ReadonlyMap<string, StaticAsset>): Map<st
     // A WebSocket (registered by live/live-feed.ts): only a GET can upgrade.
     ["/live", "GET"],
     // The operators' endpoints (analytics/routes.ts).
-    ["/analytics", "GET"],
-    ["/export", "GET"],
+    ["/analytics", "GET, HEAD"],
+    ["/export", "GET, HEAD"],
     ["/dashboard", "GET, HEAD"],
   ]);
   for (const path of assets.keys()) allow.set(path, "GET, HEAD");

@@ -231,11 +231,11 @@ async function finish(): Promise<void> {
   } else if (unstored === 0) {
     await store.checkpoint().catch(() => {});
   }
-  close(unstored);
+  await close(unstored);
 }
 
-function close(unstored: number): void {
-  queries?.close();
+async function close(unstored: number): Promise<void> {
+  await queries?.close().catch((error: unknown) => warn(`closing the analytics queries: ${(error as Error).message}`));
   try {
     store.close();
   } catch (error) {

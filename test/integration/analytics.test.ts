@@ -64,6 +64,34 @@ describe("operators' endpoints: access", () => {
     assert.ok(!service.logs.some((line) => line.includes(TOKEN)));
   });
 
+  test("HEAD answers what a GET would, without a body; HEAD /export runs no export", async (t) => {
+    const service = await startTestService(t, { dataDir: tempDataDir(t), adminToken: TOKEN });
+    const head = (path: string, headers: Record<string, string> = bearer) =>
+      request(service.url, path, { method: "HEAD", headers });
+    for (const path of ["/analytics", "/export"]) {
+      const denied = await head(path, {});
+      assert.equal(denied.status, 401, path);
+      assert.equal(denied.headers["www-authenticate"], "Bearer");
+      assert.equal(denied.text, "");
+    }
+    assert.equal((await head("/analytics?limit=0")).status, 422);
+    assert.equal((await head("/export?format=xls")).status, 422);
+    const analytics = await head("/analytics?timeframe_hours=0.1");
+    const get = await request(service.url, "/analytics?timeframe_hours=0.1", { headers: bearer });
+    assert.equal(analytics.status, 200);
+    assert.equal(analytics.text, "");
+    assert.equal(analytics.headers["content-type"], get.headers["content-type"]);
+    assert.equal(analytics.headers["cache-control"], "no-store");
+    assert.equal(Number(analytics.headers["content-length"]), Buffer.byteLength(get.text), "the GET's length");
+    const exported = await head("/export?format=csv");
+    assert.equal(exported.status, 200);
+    assert.equal(exported.text, "");
+    assert.equal(exported.headers["content-type"], "text/csv; charset=utf-8");
+    assert.match(String(exported.headers["content-disposition"]), /^attachment; filename="visits-.*\.csv"$/);
+    assert.equal(exported.headers["cache-control"], "no-store");
+    assert.equal(exported.headers["content-length"], undefined, "a GET's length is not known before it ends");
+  });
+
   test("without a token: loopback clients, over IPv4 and IPv6 (dual-stack --host ::)", async (t) => {
     const service = await startTestService(t, { dataDir: tempDataDir(t), host: "::" });
     for (const host of ["127.0.0.1", "[::1]"]) {
@@ -81,6 +109,7 @@ describe("operators' endpoints: access", () => {
       assert.deepEqual(reply.json, {
         detail: "Analytics need the visit store; the service runs with --no-persist",
       });
+      assert.equal((await request(service.url, path, { method: "HEAD" })).status, 503, `HEAD ${path}`);
     }
     const bad = await request(service.url, "/analytics?limit=0");
     assert.equal(bad.status, 422);
