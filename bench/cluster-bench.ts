@@ -148,6 +148,8 @@ interface Phase {
   perInstance: number;
   fcallsPerInstance: number;
   redisCpuPercent: number;
+  /** true in the phase that polled instance 2's /stats while wrk loaded instance 1 only (the other phases' staleness is NaN). */
+  stalenessProbed: boolean;
   stalenessP50Ms: number;
   stalenessP99Ms: number;
   samples: number;
@@ -165,10 +167,8 @@ async function phase(
   const cpu0 = redis.cpuMicros() ?? 0;
   const t0 = performance.now();
   let running = true;
-  const probe =
-    probeStaleness && instances.length >= 2
-      ? staleness(instances[0] as Target, instances[1] as Target, () => running)
-      : Promise.resolve([]);
+  const probed = probeStaleness && instances.length >= 2;
+  const probe = probed ? staleness(instances[0] as Target, instances[1] as Target, () => running) : Promise.resolve([]);
   const { requests, non2xx } = await load();
   running = false;
   const elapsed = (performance.now() - t0) / 1000;
@@ -189,6 +189,7 @@ async function phase(
     perInstance: all / elapsed / o.instances,
     fcallsPerInstance: fcalls / elapsed / o.instances,
     redisCpuPercent: ((cpu1 - cpu0) / 1e6 / elapsed) * 100,
+    stalenessProbed: probed,
     stalenessP50Ms: percentile(samples, 0.5),
     stalenessP99Ms: percentile(samples, 0.99),
     samples: samples.length,

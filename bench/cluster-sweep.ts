@@ -2,7 +2,9 @@
  * @module `npm run bench -- --cluster 1,2,3 [--html f] [--json f]`: the
  * cluster bench (cluster-bench.ts) once per instance count, a fresh Redis
  * each, and its full-rate phases as one report: req/s against instances
- * with the ideal linear line, and Redis commands/s and CPU per point.
+ * with the ideal linear line, and Redis commands/s and CPU per point; the
+ * staleness per point comes from cluster-bench's staleness phase (wrk on
+ * instance 1 only, instance 2's /stats polled), none with one instance.
  * cluster-bench.ts stays the one place that measures; this only wires its
  * results into the bench report (text, JSON, HTML).
  */
@@ -59,7 +61,19 @@ export interface ClusterPhase {
   readonly redisCommandsPerSec: number;
   readonly fcallsPerSec: number;
   readonly redisCpuPercent: number;
+  /** Only the staleness phase probes: the others' staleness figures are NaN. */
+  readonly stalenessProbed: boolean;
+  readonly stalenessP50Ms: number;
   readonly stalenessP99Ms: number;
+  /** Staleness polls taken. */
+  readonly samples: number;
+}
+
+/** A staleness phase's figures: how late instance 2's /stats showed instance 1's total. */
+export interface ClusterStaleness {
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly samples: number;
 }
 
 export interface ClusterPoint {
@@ -68,8 +82,38 @@ export interface ClusterPoint {
   readonly connectionsPerInstance: number;
   /** The full-rate phase (one wrk per instance). */
   readonly phase: ClusterPhase;
+  /**
+   * The staleness phase's (wrk on instance 1 only, instance 2's /stats
+   * polled: the full-rate phase loads every instance and does not probe).
+   * Absent with one instance: there is no other instance to be stale.
+   */
+  readonly staleness?: ClusterStaleness;
   /** Totals equal on every instance and in Redis after the load. */
   readonly exact: boolean;
+}
+
+/** One instance count's point from cluster-bench's result: req/s and Redis from the full-rate phase, staleness from the staleness phase. */
+export function pointOf(
+  instances: number,
+  threads: number,
+  connectionsPerInstance: number,
+  r: { readonly phases: readonly ClusterPhase[]; readonly exact: boolean },
+): ClusterPoint {
+  const full = r.phases[0];
+  if (!full) throw new Error("cluster-bench reported no phase");
+  const probed = r.phases.find((p) => p.stalenessProbed);
+  if (instances >= 2 && !probed)
+    throw new Error(`cluster-bench reported no staleness phase for ${instances} instances`);
+  return {
+    instances,
+    threads,
+    connectionsPerInstance,
+    phase: full,
+    ...(probed && instances >= 2
+      ? { staleness: { p50Ms: probed.stalenessP50Ms, p99Ms: probed.stalenessP99Ms, samples: probed.samples } }
+      : {}),
+    exact: r.exact,
+  };
 }
 
 /** One run per instance count: visit at full rate, on `cluster`. Latency is not merged across the instances' wrk runs. */
@@ -109,7 +153,7 @@ export function clusterRun(p: ClusterPoint): ScenarioRun {
       commandsPerSec: p.phase.redisCommandsPerSec,
       fcallsPerSec: p.phase.fcallsPerSec,
       cpuPercent: p.phase.redisCpuPercent,
-      stalenessP99Ms: p.phase.stalenessP99Ms,
+      ...(p.staleness ? { stalenessP99Ms: p.staleness.p99Ms, stalenessSamples: p.staleness.samples } : {}),
     },
   };
 }
@@ -130,7 +174,11 @@ export function clusterReport(points: readonly ClusterPoint[]): BenchReport {
     targets: { cluster: "traffic-tracker instances in cluster mode (--redis), one Redis" },
     runs,
     comparisons: [],
-    warnings: [],
+    warnings: points.flatMap((p) =>
+      p.staleness && !(p.staleness.samples > 0)
+        ? [`${p.instances} instances: the staleness phase took no /stats sample (staleness not measured)`]
+        : [],
+    ),
     failures: runs.flatMap((r) => [
       ...(r.result.non2xx > 0 ? [`${r.instances} instance(s): ${r.result.non2xx} non-2xx or errors`] : []),
       ...(r.crossCheck.ok ? [] : [`${r.instances} instance(s): ${r.crossCheck.note}`]),
@@ -150,15 +198,7 @@ export async function runClusterSweep(
     const last = i === args.counts.length - 1;
     const r = await runClusterBench({ ...o, overheadRounds: last ? o.overheadRounds : 0 }, log);
     text += `${renderClusterReport(r)}\n`;
-    const full = r.phases[0];
-    if (!full) throw new Error("cluster-bench reported no phase");
-    points.push({
-      instances: n,
-      threads: o.threads,
-      connectionsPerInstance: o.connections,
-      phase: full,
-      exact: r.exact,
-    });
+    points.push(pointOf(n, o.threads, o.connections, r));
   }
   return { text, report: clusterReport(points) };
 }

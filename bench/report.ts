@@ -39,8 +39,14 @@ export interface ScenarioRun {
     readonly fcallsPerSec: number;
     /** Redis's CPU, % of one core. */
     readonly cpuPercent: number;
-    /** How late one instance's /stats showed another's total (p99, ms). */
-    readonly stalenessP99Ms: number;
+    /**
+     * How late instance 2's /stats showed instance 1's total (p99, ms), from
+     * the staleness phase (wrk on instance 1 only). Absent with one instance
+     * (nothing to be stale against); NaN (null in JSON) if no poll completed.
+     */
+    readonly stalenessP99Ms?: number;
+    /** The staleness polls behind it. */
+    readonly stalenessSamples?: number;
   };
 }
 
@@ -275,7 +281,7 @@ export function instanceScaling(runs: readonly ScenarioRun[]): string[][] {
       fmt(r.redis?.commandsPerSec ?? Number.NaN),
       fmt(r.redis?.fcallsPerSec ?? Number.NaN, 1),
       `${fmt(r.redis?.cpuPercent ?? Number.NaN, 1)} %`,
-      `${fmt(r.redis?.stalenessP99Ms ?? Number.NaN)} ms`,
+      r.redis?.stalenessP99Ms === undefined ? "none (1 instance)" : `${fmt(r.redis.stalenessP99Ms)} ms`,
       String(r.result.non2xx),
     ]),
   ];

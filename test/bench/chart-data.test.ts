@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { clusterReport, parseClusterSweepArgs } from "../../bench/cluster-sweep.js";
+import { clusterReport, parseClusterSweepArgs, pointOf } from "../../bench/cluster-sweep.js";
 import { readEnvironment } from "../../bench/environment.js";
 import {
   chartsOf,
@@ -181,8 +181,14 @@ describe("HTML report chart data", () => {
 });
 
 describe("the instance sweep (--cluster 1,2,3)", () => {
-  const phase = (n: number, reqPerSec: number) => ({
-    phase: "full rate (wrk)",
+  /** A cluster-bench phase as it reports it: only the staleness phase probes (the others' staleness is NaN). */
+  const phase = (
+    name: string,
+    n: number,
+    reqPerSec: number,
+    staleness?: { p50: number; p99: number; samples: number },
+  ) => ({
+    phase: name,
     requests: reqPerSec * 5,
     seconds: 5,
     reqPerSec,
@@ -190,21 +196,60 @@ describe("the instance sweep (--cluster 1,2,3)", () => {
     redisCommandsPerSec: 120 * n,
     fcallsPerSec: 10 * n,
     redisCpuPercent: 1.1 * n,
-    stalenessP99Ms: 200,
+    stalenessProbed: staleness !== undefined,
+    stalenessP50Ms: staleness?.p50 ?? Number.NaN,
+    stalenessP99Ms: staleness?.p99 ?? Number.NaN,
+    samples: staleness?.samples ?? 0,
+  });
+  /** cluster-bench's phases in its order: full rate, fixed rate, staleness (from 2 instances on), idle. */
+  const benchResult = (n: number, rate: number, staleness = { p50: 150, p99: 200, samples: 22 }) => ({
+    phases: [
+      phase("full rate (wrk)", n, rate),
+      phase("2000/s (autocannon)", n, 2000),
+      ...(n >= 2 ? [phase("instance 1 only (wrk), staleness on 2", n, rate / n, staleness)] : []),
+      phase("idle", n, 0),
+    ],
+    exact: true,
   });
   const report = clusterReport(
     [
       [1, 30_000],
       [2, 50_000],
       [3, 60_000],
-    ].map(([n, rate]) => ({
-      instances: n as number,
-      threads: 1,
-      connectionsPerInstance: 32,
-      phase: phase(n as number, rate as number),
-      exact: true,
-    })),
+    ].map(([n, rate]) => pointOf(n as number, 1, 32, benchResult(n as number, rate as number))),
   );
+
+  test("staleness comes from the staleness phase, not the full-rate one; with one instance there is none, said so", () => {
+    const json = JSON.parse(JSON.stringify(report)) as BenchReport;
+    assert.deepEqual(
+      json.runs.map((r) => [r.instances, r.redis?.stalenessP99Ms, r.redis?.stalenessSamples]),
+      [
+        [1, undefined, undefined],
+        [2, 200, 22],
+        [3, 200, 22],
+      ],
+    );
+    // req/s and Redis still come from the full-rate phase (the staleness phase loads instance 1 only).
+    assert.deepEqual(
+      json.runs.map((r) => r.result.reqPerSec.mean),
+      [30_000, 50_000, 60_000],
+    );
+    const scaling = renderText(report).split("Instance scaling")[1] ?? "";
+    assert.match(scaling, /\n1 +30,000 .*none \(1 instance\)/);
+    assert.match(scaling, /\n2 +50,000 .* 200 ms +0/);
+    assert.doesNotMatch(scaling, /– ms/, "no instance count shows an unmeasured staleness");
+    assert.deepEqual(report.warnings, []);
+    // A staleness phase that took no sample is not hidden: NaN (null in JSON) and a warning.
+    const empty = clusterReport([
+      pointOf(2, 1, 32, benchResult(2, 50_000, { p50: Number.NaN, p99: Number.NaN, samples: 0 })),
+    ]);
+    assert.match(empty.warnings.join("\n"), /2 instances: the staleness phase took no \/stats sample/);
+    assert.match(renderText(empty).split("Instance scaling")[1] ?? "", /\n2 +50,000 .* – ms +0/);
+    assert.throws(
+      () => pointOf(2, 1, 32, { phases: [phase("full rate (wrk)", 2, 50_000)], exact: true }),
+      /no staleness phase for 2 instances/,
+    );
+  });
 
   test("--cluster takes a list of counts; the report files come out of the arguments cluster-bench parses", () => {
     const a = parseClusterSweepArgs(["--cluster", "3,1,2,2", "--duration", "5", "--html", "r.html", "--json=r.json"]);
