@@ -15,6 +15,7 @@ import { promisify } from "node:util";
 import type { RunResult } from "./run-result.js";
 import type { Sample } from "./samples.js";
 import { type Scenario, wrkScript } from "./scenarios.js";
+import { parseDoneLine, SUMMARY_LUA_ARGS, SUMMARY_LUA_FORMAT, socketErrors, type WrkSummary } from "./wrk-summary.js";
 
 const run = promisify(execFile);
 
@@ -43,25 +44,17 @@ export const QUANTILE_GRID: readonly number[] = [
 export const SLICE_DONE_HOOK = `
 local grid = { ${QUANTILE_GRID.join(", ")} }
 done = function(summary, latency, requests)
-  local e = summary.errors
   local q = {}
   if summary.requests > 0 then
     for _, p in ipairs(grid) do q[#q + 1] = p .. ":" .. latency:percentile(p) end
   end
-  io.write(string.format('${MARK}{"requests":%d,"duration_us":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,"max_us":%d,"q":"%s"}\\n',
-    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout, latency.max, table.concat(q, ",")))
+  io.write(string.format('${MARK}{${SUMMARY_LUA_FORMAT},"max_us":%d,"q":"%s"}\\n',
+    ${SUMMARY_LUA_ARGS}, latency.max, table.concat(q, ",")))
 end
 `;
 
-export interface Slice {
-  readonly requests: number;
-  readonly durationMicros: number;
-  readonly connectErrors: number;
-  readonly readErrors: number;
-  readonly writeErrors: number;
-  /** wrk's "Non-2xx or 3xx responses". */
-  readonly status: number;
-  readonly timeouts: number;
+/** One slice: wrk's summary, its latency maximum and percentile grid. */
+export interface Slice extends WrkSummary {
   readonly maxMicros: number;
   /** [percentile, latency in µs], ascending. */
   readonly quantiles: ReadonlyArray<readonly [number, number]>;
@@ -69,37 +62,14 @@ export interface Slice {
 
 /** The `done` hook's line in wrk's output. */
 export function parseSlice(output: string): Slice {
-  const line = output.split("\n").find((l) => l.startsWith(MARK));
-  if (!line) throw new Error(`wrk printed no slice summary: ${output.slice(0, 300)}`);
-  const raw = JSON.parse(line.slice(MARK.length)) as {
-    requests: number;
-    duration_us: number;
-    connect: number;
-    read: number;
-    write: number;
-    status: number;
-    timeout: number;
-    max_us: number;
-    q: string;
-  };
-  const quantiles = (raw.q ? raw.q.split(",") : []).map((pair) => {
+  const { summary, raw } = parseDoneLine(output, MARK, "slice summary");
+  const q = String(raw.q ?? "");
+  const quantiles = (q ? q.split(",") : []).map((pair) => {
     const [p, us] = pair.split(":");
     return [Number(p), Number(us)] as const;
   });
-  return {
-    requests: raw.requests,
-    durationMicros: raw.duration_us,
-    connectErrors: raw.connect,
-    readErrors: raw.read,
-    writeErrors: raw.write,
-    status: raw.status,
-    timeouts: raw.timeout,
-    maxMicros: raw.max_us,
-    quantiles,
-  };
+  return { ...summary, maxMicros: Number(raw.max_us), quantiles };
 }
-
-const errorsOf = (s: Slice) => s.connectErrors + s.readErrors + s.writeErrors + s.timeouts;
 
 /** A slice's own percentile (on its grid), in µs. */
 export function sliceQuantile(s: Slice, p: number): number {
@@ -138,7 +108,7 @@ export function combineSlices(
     seconds: s.durationMicros / 1e6,
     requests: s.requests,
     non2xx: s.status,
-    errors: errorsOf(s),
+    errors: socketErrors(s),
     timeouts: s.timeouts,
     p50: ms(sliceQuantile(s, 50)),
     p99: ms(sliceQuantile(s, 99)),
@@ -166,7 +136,7 @@ export function combineSlices(
       p99_9: ms(mergedQuantile(slices, 99.9)),
       max: ms(Math.max(0, ...slices.map((s) => s.maxMicros))),
     },
-    errors: slices.reduce((n, s) => n + errorsOf(s), 0),
+    errors: slices.reduce((n, s) => n + socketErrors(s), 0),
     timeouts: slices.reduce((n, s) => n + s.timeouts, 0),
     non2xx,
     visits2xx: visitShare === 1 ? twoXx : Math.floor(twoXx * visitShare),
