@@ -98,6 +98,11 @@ export async function runBench(options: BenchOptions, progress: Progress = stder
     }
   }
   const comparisons = labels ? compare(runs, labels[0], labels[1]) : [];
+  for (const r of runs)
+    for (const w of r.result.warnings ?? [])
+      warnings.push(
+        `${r.scenario} · ${r.target} · ${r.threads} thread(s)${r.round > 1 || labels ? ` · round ${r.round}` : ""}: ${w}`,
+      );
   return {
     environment,
     settings: {

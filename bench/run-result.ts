@@ -26,4 +26,6 @@ export interface RunResult {
   readonly samples?: readonly Sample[];
   /** false: the samples carry no latency (wrk in one process: only the run's percentiles are known). */
   readonly perSecondLatency?: boolean;
+  /** What makes this run's figures less than exact (wrk's per-second counts clamped at 0); the report lists them as warnings. */
+  readonly warnings?: readonly string[];
 }

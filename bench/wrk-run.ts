@@ -107,11 +107,13 @@ export async function runWrk(
     );
     if (!perSecond) return result;
     const line = parseSecondsLine(stdout);
+    const { samples, warnings } = samplesOf(line, connections);
     return {
       ...result,
       latency: { ...result.latency, p99_9: line.p99_9Micros / 1000 },
-      samples: samplesOf(line, connections),
+      samples,
       perSecondLatency: false,
+      ...(warnings.length > 0 ? { warnings } : {}),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -20,6 +20,7 @@
  *   sees neither an answer's latency nor wrk's histogram during the run.
  */
 import type { Sample } from "./samples.js";
+import { parseDoneLine, SUMMARY_LUA_ARGS, SUMMARY_LUA_FORMAT, socketErrors, type WrkSummary } from "./wrk-summary.js";
 
 /** Which hook counts: `request` (what the bench uses: ≈ 0.3 % of wrk's CPU) or `response` (≈ 10 %, kept to measure it). */
 export type WrkCounter = "response" | "request";
@@ -86,26 +87,17 @@ setup = function(thread)
 end
 done = function(summary, latency)
   local t = bench_threads[1]
-  local e = summary.errors
-  io.write(string.format('${MARK}{"counter":"${counter}","threads":%d,"requests":%d,"duration_us":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,"t0_us":%.0f,"last_us":%.0f,"seconds":"%s","bad":"%s","p99_9_us":%d}\\n',
-    #bench_threads, summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+  io.write(string.format('${MARK}{"counter":"${counter}","threads":%d,${SUMMARY_LUA_FORMAT},"t0_us":%.0f,"last_us":%.0f,"seconds":"%s","bad":"%s","p99_9_us":%d}\\n',
+    #bench_threads, ${SUMMARY_LUA_ARGS},
     t:get("bench_t0"), t:get("bench_last"), t:get("bench_seconds"), t:get("bench_bad"), latency:percentile(99.9)))
 end
 `;
 }
 
-/** The `done` hook's line, as wrk printed it. */
-export interface SecondsLine {
+/** The `done` hook's line, as wrk printed it: wrk's summary and the counts. */
+export interface SecondsLine extends WrkSummary {
   readonly counter: WrkCounter;
   readonly threads: number;
-  readonly requests: number;
-  readonly durationMicros: number;
-  readonly connectErrors: number;
-  readonly readErrors: number;
-  readonly writeErrors: number;
-  /** wrk's "Non-2xx or 3xx responses" (status > 399). */
-  readonly status: number;
-  readonly timeouts: number;
   /** First and last counted event, µs on CLOCK_MONOTONIC (-1: none). */
   readonly t0Micros: number;
   readonly lastMicros: number;
@@ -117,24 +109,16 @@ export interface SecondsLine {
 }
 
 export function parseSecondsLine(output: string): SecondsLine {
-  const line = output.split("\n").find((l) => l.startsWith(MARK));
-  if (!line) throw new Error(`wrk printed no per-second counts: ${output.slice(0, 300)}`);
-  const raw = JSON.parse(line.slice(MARK.length)) as Record<string, string | number>;
-  const list = (s: string | number | undefined) =>
+  const { summary, raw } = parseDoneLine(output, MARK, "per-second counts");
+  const list = (s: unknown) =>
     String(s ?? "")
       .split(",")
       .filter(Boolean)
       .map(Number);
   return {
+    ...summary,
     counter: raw.counter as WrkCounter,
     threads: Number(raw.threads),
-    requests: Number(raw.requests),
-    durationMicros: Number(raw.duration_us),
-    connectErrors: Number(raw.connect),
-    readErrors: Number(raw.read),
-    writeErrors: Number(raw.write),
-    status: Number(raw.status),
-    timeouts: Number(raw.timeout),
     t0Micros: Number(raw.t0_us),
     lastMicros: Number(raw.last_us),
     finished: list(raw.seconds),
@@ -144,34 +128,67 @@ export function parseSecondsLine(output: string): SecondsLine {
 }
 
 /**
- * The samples: one per second from the first counted event, the last one
- * partial (ending at the last event). The last second's count is what wrk's
- * total leaves, so they add up to it exactly. With the `request` counter a
- * second's count is the requests sent in it, less one per connection in the
- * first (its opening request answers nothing); the last second then also
- * absorbs the requests still unanswered at the stop. Per-second latency is
- * NaN (wrk gives only the run's); errors are 0 when the run had none, else
- * NaN (Lua never sees a socket error).
+ * wrk looks at its stop flag every 100 ms (RECORD_INTERVAL_MS): a run's
+ * measured duration ends up to that long after its last event, without any
+ * stall. A trailing piece of a second shorter than this is no silent second.
  */
-export function samplesOf(line: SecondsLine, connections: number): Sample[] {
+const STOP_SLACK_SECONDS = 0.1;
+
+/** The samples of one wrk run, and what makes them less than exact. */
+export interface WrkSeconds {
+  readonly samples: Sample[];
+  /** For the report's warnings (empty when the samples are as exact as the hook allows). */
+  readonly warnings: string[];
+}
+
+/**
+ * The samples: one per second from the first counted event to the end of
+ * wrk's measured duration. A second closes only at the next event, so the
+ * counts stop at the last one; the seconds after it, up to the duration, are
+ * silent (the server answered nothing, so wrk sent nothing): zero-request
+ * samples, the last one partial. The second in progress at the last event
+ * gets what wrk's total leaves, so they add up to it exactly. With the
+ * `request` counter a second's count is the requests sent in it, less one
+ * per connection in the first (its opening request answers nothing); the
+ * second of the last event then also absorbs the requests still unanswered
+ * at the stop. Sends can exceed answers (a reconnect after a socket error
+ * sends again): a count that would go negative is 0, and a warning says the
+ * samples overstate. Per-second latency is NaN (wrk gives only the run's);
+ * errors are 0 when the run had none, else NaN (Lua never sees a socket error).
+ */
+export function samplesOf(line: SecondsLine, connections: number): WrkSeconds {
   if (line.threads !== 1) throw new Error(`per-second counts need wrk -t1, got ${line.threads} threads`);
-  if (line.t0Micros < 0) return [];
+  if (line.t0Micros < 0) return { samples: [], warnings: [] };
   const counts = [...line.finished];
   if (line.counter === "request" && counts.length > 0) counts[0] = (counts[0] as number) - connections;
   counts.push(line.requests - counts.reduce((a, b) => a + b, 0));
   const bad = [...line.finishedBad];
   bad.push(line.status - bad.reduce((a, b) => a + b, 0));
-  const errors = line.connectErrors + line.readErrors + line.writeErrors + line.timeouts;
-  const spanSeconds = Math.max(0, line.lastMicros - line.t0Micros) / 1e6;
+  // From the first event to the end of wrk's measured run (or the last event, if later).
+  const spanSeconds = Math.max(0, line.lastMicros - line.t0Micros, line.durationMicros) / 1e6;
+  const silent = Math.max(0, Math.ceil(spanSeconds - STOP_SLACK_SECONDS) - counts.length);
+  for (let i = 0; i < silent; i++) {
+    counts.push(0);
+    bad.push(0);
+  }
+  const excess = counts.reduce((sum, c) => sum + Math.max(0, -c), 0);
+  const warnings =
+    excess > 0
+      ? [
+          `wrk's ${line.counter} hook counted ${excess.toLocaleString("en-US")} more than wrk's ${line.requests.toLocaleString("en-US")} answers (requests sent again after socket errors): a second's count below 0 is shown as 0, and the per-second counts overstate by that much`,
+        ]
+      : [];
+  const errors = socketErrors(line);
   const last = counts.length - 1;
-  return counts.map((requests, i) => ({
+  const samples = counts.map((requests, i) => ({
     t: i,
     seconds: i < last ? 1 : Math.max(0.001, Math.min(1, spanSeconds - i)),
-    requests,
-    non2xx: line.counter === "response" ? (bad[i] as number) : line.status === 0 ? 0 : Number.NaN,
+    requests: Math.max(0, requests),
+    non2xx: line.counter === "response" ? Math.max(0, bad[i] as number) : line.status === 0 ? 0 : Number.NaN,
     errors: errors === 0 ? 0 : Number.NaN,
     timeouts: line.timeouts === 0 ? 0 : Number.NaN,
     p50: Number.NaN,
     p99: Number.NaN,
   }));
+  return { samples, warnings };
 }

@@ -13,7 +13,7 @@ const line = (over: Record<string, string | number>) =>
     counter: "request",
     threads: 1,
     requests: 0,
-    duration_us: 3_050_000,
+    duration_us: 2_400_000,
     connect: 0,
     read: 0,
     write: 0,
@@ -40,7 +40,14 @@ describe("wrk's per-second counts from one process", () => {
   });
 
   // Table: what each counter's seconds become, and that they add up to wrk's total.
-  const cases: Array<{ name: string; over: Record<string, string | number>; requests: number[]; seconds: number[] }> = [
+  const cases: Array<{
+    name: string;
+    over: Record<string, string | number>;
+    requests: number[];
+    seconds: number[];
+    /** Set when a count went below 0: the samples then overstate by this much, and a warning says so. */
+    excess?: number;
+  }> = [
     {
       name: "request hook: the connections' opening requests leave the first second, the last is what the total leaves",
       over: { requests: 260, seconds: "108,100,", t0_us: 5_000_000, last_us: 7_400_000 },
@@ -55,14 +62,52 @@ describe("wrk's per-second counts from one process", () => {
     },
     {
       name: "a run shorter than a second is one sample",
-      over: { requests: 40, seconds: "", last_us: 5_300_000 },
+      over: { requests: 40, seconds: "", last_us: 5_300_000, duration_us: 300_000 },
       requests: [40],
       seconds: [0.3],
+    },
+    {
+      name: "a silent second in the middle closes at the next send: a zero count",
+      over: { requests: 260, seconds: "108,0,100,", last_us: 8_400_000, duration_us: 3_400_000 },
+      requests: [100, 0, 100, 60],
+      seconds: [1, 1, 1, 0.4],
+    },
+    {
+      name: "the server stalls in the last seconds: silent seconds up to wrk's measured duration, the last partial",
+      over: { requests: 260, seconds: "108,100,", last_us: 7_400_000, duration_us: 4_500_000 },
+      requests: [100, 100, 60, 0, 0],
+      seconds: [1, 1, 1, 1, 0.5],
+    },
+    {
+      name: "the same with the response hook",
+      over: { counter: "response", requests: 200, seconds: "100,", last_us: 5_900_000, duration_us: 2_700_000 },
+      requests: [100, 100, 0],
+      seconds: [1, 1, 0.7],
+    },
+    {
+      name: "wrk's stop check (every 100 ms) past a second's edge is no silent second",
+      over: { requests: 260, seconds: "108,100,", last_us: 7_990_000, duration_us: 3_060_000 },
+      requests: [100, 100, 60],
+      seconds: [1, 1, 1],
+    },
+    {
+      name: "more sends than answers (sent again after socket errors): the last count is 0, not negative, and flagged",
+      over: { requests: 150, seconds: "108,100,", read: 3 },
+      requests: [100, 100, 0],
+      seconds: [1, 1, 0.4],
+      excess: 50,
+    },
+    {
+      name: "more sends than answers, and silent seconds after: clamped, flagged, padded",
+      over: { requests: 150, seconds: "108,100,", write: 1, duration_us: 3_500_000 },
+      requests: [100, 100, 0, 0],
+      seconds: [1, 1, 1, 0.5],
+      excess: 50,
     },
   ];
   for (const c of cases) {
     test(c.name, () => {
-      const samples = samplesOf(parseSecondsLine(line(c.over)), 8);
+      const { samples, warnings } = samplesOf(parseSecondsLine(line(c.over)), 8);
       assert.deepEqual(
         samples.map((s) => s.requests),
         c.requests,
@@ -77,8 +122,17 @@ describe("wrk's per-second counts from one process", () => {
       );
       assert.equal(
         samples.reduce((n, s) => n + s.requests, 0),
-        Number(c.over.requests),
+        Number(c.over.requests) + (c.excess ?? 0),
       );
+      assert.ok(
+        Math.abs(samples.length - Number(c.over.duration_us ?? 2_400_000) / 1e6) <= 1,
+        "points = seconds measured ± 1",
+      );
+      if (c.excess === undefined) assert.deepEqual(warnings, []);
+      else {
+        assert.equal(warnings.length, 1);
+        assert.match(warnings[0] ?? "", new RegExp(`counted ${c.excess} more than wrk's ${c.over.requests} answers`));
+      }
       for (const s of samples) assert.ok(Number.isNaN(s.p50) && Number.isNaN(s.p99), "no per-second latency");
     });
   }
@@ -87,12 +141,12 @@ describe("wrk's per-second counts from one process", () => {
     const response = samplesOf(
       parseSecondsLine(line({ counter: "response", requests: 30, seconds: "10,10,", bad: "0,2,", status: 3 })),
       4,
-    );
+    ).samples;
     assert.deepEqual(
       response.map((s) => s.non2xx),
       [0, 2, 1],
     );
-    const clean = samplesOf(parseSecondsLine(line({ requests: 30, seconds: "14,10," })), 4);
+    const clean = samplesOf(parseSecondsLine(line({ requests: 30, seconds: "14,10," })), 4).samples;
     assert.deepEqual(
       clean.map((s) => [s.non2xx, s.errors, s.timeouts]),
       [
@@ -101,7 +155,10 @@ describe("wrk's per-second counts from one process", () => {
         [0, 0, 0],
       ],
     );
-    const failing = samplesOf(parseSecondsLine(line({ requests: 30, seconds: "14,10,", status: 1, timeout: 1 })), 4);
+    const failing = samplesOf(
+      parseSecondsLine(line({ requests: 30, seconds: "14,10,", status: 1, timeout: 1 })),
+      4,
+    ).samples;
     for (const s of failing) assert.ok(Number.isNaN(s.non2xx) && Number.isNaN(s.errors) && Number.isNaN(s.timeouts));
     assert.throws(() => samplesOf(parseSecondsLine(line({ threads: 2 })), 4), /wrk -t1/);
   });
@@ -141,6 +198,7 @@ describe("wrk's per-second counts from one process", () => {
         JSON.stringify(samples),
       );
       assert.equal(r.perSecondLatency, false);
+      assert.equal(r.warnings, undefined, "no count clamped");
       assert.ok(r.latency.p99_9 >= r.latency.p99, `p99.9 from wrk's histogram: ${JSON.stringify(r.latency)}`);
       // wrk stops on a timer with up to one request per connection unanswered to it.
       let grew = -1;
