@@ -1,11 +1,47 @@
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import { createServer, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { scenario } from "../../bench/scenarios.js";
 import { totalVisits } from "../../bench/targets.js";
 import { runWrk } from "../../bench/wrk-run.js";
 import { parseSecondsLine, samplesOf, secondsHook } from "../../bench/wrk-seconds.js";
-import { describe, test } from "../helpers/node-test.js";
+import { describe, type TestContext, test } from "../helpers/node-test.js";
 import { startTestService } from "../helpers/service.js";
 import { until } from "../helpers/wait.js";
+
+/**
+ * A tiny server that answers every request at once, except that it holds
+ * the answers to requests arriving between `holdFromMs` and `holdUntilMs`
+ * after its first request (by its own clock) until `holdUntilMs`; Infinity:
+ * never (wrk's stop leaves them unanswered). Closed when the test ends.
+ */
+async function pausingServer(t: TestContext, holdFromMs: number, holdUntilMs: number): Promise<string> {
+  let first = -1;
+  const held: ServerResponse[] = [];
+  const answer = (res: ServerResponse) => {
+    res.on("error", () => {}); // wrk may have closed the connection
+    res.writeHead(200, { "content-type": "application/json" }).end("{}");
+  };
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      const now = performance.now();
+      if (first < 0) first = now;
+      const since = now - first;
+      if (since < holdFromMs || since >= holdUntilMs) answer(res);
+      else if (Number.isFinite(holdUntilMs)) setTimeout(() => answer(res), holdUntilMs - since);
+      else held.push(res);
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  t.after(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
 
 /** A done line as the hook prints it. */
 const line = (over: Record<string, string | number>) =>
@@ -215,4 +251,37 @@ describe("wrk's per-second counts from one process", () => {
       assert.ok(grew >= r.visits2xx && grew - r.visits2xx <= connections, `server ${grew}, wrk ${r.visits2xx}`);
     });
   }
+  // The samples add up to wrk's count by construction (the last is what the total leaves): these check the spread.
+  test("a real wrk run against a server that holds its answers in the middle: a silent second between busy ones", {
+    timeout: 60_000,
+  }, async (t) => {
+    // 3 s of load; answers held from 0.7 s to 2.3 s after the server's first request: second 1 lies inside the pause
+    // with 0.3 s to spare at each edge, seconds 0 and 2 answer for 0.7 s each.
+    const url = await pausingServer(t, 700, 2300);
+    const r = await runWrk(url, scenario("visit"), 4, 3, 10, "request");
+    const counts = (r.samples ?? []).map((s) => s.requests);
+    assert.equal(r.errors + r.non2xx, 0);
+    assert.ok(counts.length >= 3, JSON.stringify(counts));
+    const [before, paused, after] = counts as [number, number, number];
+    assert.ok(before > 0 && after > 0, `busy seconds answer: ${JSON.stringify(counts)}`);
+    assert.ok(paused * 10 <= Math.min(before, after), `the held second is (near) silent: ${JSON.stringify(counts)}`);
+  });
+
+  test("a real wrk run against a server that stops answering: its silent last seconds are samples of 0", {
+    timeout: 60_000,
+  }, async (t) => {
+    // 3 s of load; no answer after 1.3 s: without padding the samples would stop in second 1.
+    const url = await pausingServer(t, 1300, Number.POSITIVE_INFINITY);
+    const r = await runWrk(url, scenario("visit"), 4, 3, 10, "request");
+    const samples = r.samples ?? [];
+    const counts = samples.map((s) => s.requests);
+    assert.ok(Math.abs(samples.length - r.durationSeconds) <= 1, `${samples.length} samples in ${r.durationSeconds} s`);
+    assert.ok(samples.length >= 3, JSON.stringify(counts));
+    assert.ok((counts[0] ?? 0) > 0, JSON.stringify(counts));
+    assert.deepEqual(counts.slice(2), new Array(counts.length - 2).fill(0), "nothing answered after 1.3 s");
+    assert.equal(
+      counts.reduce((a, b) => a + b, 0),
+      r.requests,
+    );
+  });
 });
