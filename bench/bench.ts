@@ -7,7 +7,7 @@ import { runAutocannon } from "./autocannon-run.js";
 import { coreWarnings, readEnvironment } from "./environment.js";
 import { openSubscribers } from "./live-subscribers.js";
 import { type BenchOptions, compareStore } from "./options.js";
-import { type BenchReport, compare, crossCheck, failuresOf, type ScenarioRun } from "./report.js";
+import { type BenchReport, compare, crossCheck, failuresOf, runWarnings, type ScenarioRun } from "./report.js";
 import type { RunResult } from "./run-result.js";
 import { type Scenario, scenario as scenarioNamed } from "./scenarios.js";
 import { externalTarget, startBaseline, startService, type Target, totalVisits } from "./targets.js";
@@ -98,11 +98,7 @@ export async function runBench(options: BenchOptions, progress: Progress = stder
     }
   }
   const comparisons = labels ? compare(runs, labels[0], labels[1]) : [];
-  for (const r of runs)
-    for (const w of r.result.warnings ?? [])
-      warnings.push(
-        `${r.scenario} · ${r.target} · ${r.threads} thread(s)${r.round > 1 || labels ? ` · round ${r.round}` : ""}: ${w}`,
-      );
+  warnings.push(...runWarnings(runs, labels !== undefined));
   return {
     environment,
     settings: {

@@ -255,6 +255,16 @@ export function scaling(runs: readonly ScenarioRun[]): string[][] {
   return rows.length > 1 ? rows : [];
 }
 
+/** Each run's own warnings (wrk's per-second counts clamped at 0), named by the run; `rounds`: name the round too. */
+export function runWarnings(runs: readonly ScenarioRun[], rounds: boolean): string[] {
+  return runs.flatMap((r) =>
+    (r.result.warnings ?? []).map(
+      (w) =>
+        `${r.scenario} · ${r.target} · ${r.threads} thread(s)${rounds || r.round > 1 ? ` · round ${r.round}` : ""}: ${w}`,
+    ),
+  );
+}
+
 /** Cluster mode: req/s per instance count against the fewest, and Redis's load at each. */
 export function instanceScaling(runs: readonly ScenarioRun[]): string[][] {
   const points = runs.filter((r) => r.instances !== undefined).sort((a, b) => (a.instances ?? 0) - (b.instances ?? 0));

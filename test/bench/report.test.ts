@@ -8,6 +8,7 @@ import {
   median,
   renderMarkdown,
   renderText,
+  runWarnings,
   type ScenarioRun,
   scaling,
 } from "../../bench/report.js";
@@ -139,6 +140,19 @@ describe("rendering", () => {
       assert.match(text, /PASS/);
     }
     assert.match(renderMarkdown(report), /^\| target \| threads \|/m);
+  });
+});
+
+describe("run warnings", () => {
+  test("a run's own warnings (wrk's counts clamped at 0) reach the report, named by the run", () => {
+    const runs = [
+      run("tt", 1, 1, 1000),
+      run("tt", 2, 1, 1000, { warnings: ["wrk's request hook counted 50 more than wrk's 150 answers"] }),
+    ];
+    assert.deepEqual(runWarnings(runs, false), [
+      "visit · tt · 2 thread(s): wrk's request hook counted 50 more than wrk's 150 answers",
+    ]);
+    assert.match(runWarnings(runs, true)[0] ?? "", /^visit · tt · 2 thread\(s\) · round 1: /);
   });
 });
 
