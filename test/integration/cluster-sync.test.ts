@@ -306,4 +306,65 @@ describe("cluster sync against a real Redis", () => {
     for (let i = 2; i < history.length; i += 2) sum += Number(history[i]);
     assert.equal(sum, 10);
   });
+
+  test("a backlog batch of rolled hours: every key gets an expiry, sums equal the seconds', one write per minute", async () => {
+    const key = nextKey();
+    const p = keyPrefix(key);
+    const link = new RedisLink(redis.url, () => {});
+    links.push(link);
+    link.start();
+    await waitFor("the connection", () => link.connected);
+    const H = Math.floor(Date.now() / 3600_000);
+    const sync = (seq: number, flags: number, now: number, pairs: number[]) =>
+      link.fcall(SYNC_FUNCTION, [p, "late", "token-late", flags, seq, 0, 0, "", now, ...pairs]);
+    // This process already wrote in hour H (its later batches carry no NEW_HOUR), which rolled up to H-2.
+    await sync(1, SYNC_NEW_HOUR, H * 3600 + 10, [H * 3600 + 10, 1]);
+    assert.equal(await redis.number("GET", `${p}rolled`), H - 2);
+    // The backlog after an outage: 20 minutes of H-5 and 10 of H-4 (keys nobody created), 2 visits a second.
+    const pairs: number[] = [];
+    const hours = new Set<number>();
+    const days = new Set<number>();
+    for (const [from, n] of [
+      [(H - 5) * 3600 + 600, 1200],
+      [(H - 4) * 3600 + 1800, 600],
+    ] as const) {
+      for (let s = from; s < from + n; s++) {
+        pairs.push(s, 2);
+        hours.add(Math.floor(s / 3600));
+        days.add(Math.floor(s / 86400));
+      }
+    }
+    const before = await redis.commandCalls();
+    await sync(2, SYNC_OLD_SECONDS, H * 3600 + 20, pairs);
+    const later = await redis.commandCalls();
+    const calls = (command: string) => (later.get(command) ?? 0) - (before.get(command) ?? 0);
+    // Every key of the campaign expires (a key without one would stay for good).
+    const keys = (await link.call(["KEYS", `${p}*`])) as string[];
+    for (const k of keys) {
+      if (k === `${p}total` || k === `${p}ids` || k === `${p}rolled` || k.startsWith(`${p}node:`)) continue;
+      assert.notEqual(await redis.number("TTL", k), -1, `${k} has no expiry`);
+    }
+    assert.ok(keys.includes(`${p}s:${H - 5}`) && keys.includes(`${p}m:${Math.floor((H - 5) / 24)}`));
+    // One HINCRBY per second (its reply is the cluster's count), then per minute (30) and per hour (2).
+    assert.equal(calls("hincrby"), 1800 + 30 + 2, "the minute and hour sums are written once per batch");
+    assert.equal(calls("expireat"), hours.size + 2 * days.size, "one expiry per key");
+    // The minute and hour sums of each late hour are its seconds'.
+    for (const h of hours) {
+      // (node-redis answers HGETALL with an object.)
+      const seconds = Object.entries((await link.call(["HGETALL", `${p}s:${h}`])) as unknown as Record<string, string>);
+      assert.ok(seconds.length > 0);
+      let sum = 0;
+      const perMinute = new Map<number, number>();
+      for (const [second, visits] of seconds) {
+        const minute = Math.floor((h * 3600 + Number(second)) / 60);
+        perMinute.set(minute, (perMinute.get(minute) ?? 0) + Number(visits));
+        sum += Number(visits);
+      }
+      const day = Math.floor(h / 24);
+      assert.equal(await redis.number("HGET", `${p}h:${day}`, String(h % 24)), sum, `hour ${h}`);
+      for (const [minute, visits] of perMinute) {
+        assert.equal(await redis.number("HGET", `${p}m:${day}`, String(minute % 1440)), visits, `minute ${minute}`);
+      }
+    }
+  });
 });
