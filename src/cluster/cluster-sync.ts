@@ -27,7 +27,7 @@ import {
   SYNC_NODE_TAKEN,
   SYNC_OLD_SECONDS,
 } from "./library.js";
-import { NodeClaim } from "./node-claim.js";
+import { IN_USE_LEASES, NodeClaim } from "./node-claim.js";
 import { NumberBudget } from "./number-budget.js";
 import type { Reply } from "./redis-link.js";
 import { SecondLedgers } from "./second-ledger.js";
@@ -160,6 +160,8 @@ export class ClusterSync {
         this.o.log.warn("cluster: Redis unreachable, counting on reserved numbers", { error: describe(error) });
       }
       if (this.contacted) this.o.state.state = CLUSTER_DEGRADED;
+      // Waiting for a held node id: an outage is no proof its holder is gone (it could not beat either).
+      else this.claim.failed();
     }
     this.o.state.setFigure("redisErrors", this.o.redis.errors);
     this.publishPending();
@@ -192,7 +194,7 @@ export class ClusterSync {
         });
       } else if (verdict === "in use") {
         this.nodeTaken(
-          `node id "${this.o.nodeId}" is in use by another running instance on this Redis (its heartbeat goes on): give each instance its own --node-id`,
+          `node id "${this.o.nodeId}" is in use by another running instance on this Redis (its heartbeat went on for ${(IN_USE_LEASES * this.claim.leaseMs) / 1000} s): give each instance its own --node-id`,
         );
       }
       return false;

@@ -256,6 +256,30 @@ describe("cluster sync against a real Redis", () => {
     assert.equal(await redis.number("GET", `${keyPrefix(key)}total`), 50);
   });
 
+  test("a newcomer waits while the holder drains (its stamp moves), and claims the id once it is released", async () => {
+    const key = nextKey();
+    const a = make(redis.url, "drain", key);
+    await roundUntil("a's numbers", [a], () => a.state.numbersLeft() > 0);
+    for (let i = 0; i < 10; i++) a.visit();
+    let refusal = "";
+    const b = make(redis.url, "drain", key, undefined, (message) => (refusal = message));
+    // For 1.5 s (under two leases of 1 s) a beats, as a holder draining after SIGTERM does; b tries alongside.
+    const until = performance.now() + 1500;
+    while (performance.now() < until) {
+      await a.sync.round();
+      await b.sync.round();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(refusal, "", "a stamp that moved for a while is not fatal");
+    assert.equal(b.state.numbersLeft(), 0, "b waits");
+    await a.sync.stop(5000);
+    const released = performance.now();
+    await roundUntil("b's claim", [b], () => b.state.numbersLeft() > 0);
+    assert.ok(performance.now() - released < 900, "the released id is claimed at once");
+    assert.equal(refusal, "");
+    assert.equal(await redis.number("HGET", `${keyPrefix(key)}node:drain`, "applied"), 10);
+  });
+
   test("a stopped instance releases its node id: a restart claims it at once", async () => {
     const key = nextKey();
     const a = make(redis.url, "rel", key);
