@@ -258,6 +258,16 @@ export class ClusterSync {
     // -1: not read this round (a poll between heartbeats).
     const [total, applied, lastSeq, block, size, nodes] = reply.slice(1, 7).map(num) as number[];
     this.inFlight = undefined;
+    // Only this process writes as its node id: Redis never holds more of it than this process sent. More:
+    // another process writes as it (a v2 instance, which never claims node ids, still draining); its
+    // seqs interleave with ours (batches lost, reservations shared): stop before using the reply.
+    const sent = this.applied + (batch.fresh ? sumVisits(batch.pairs) : 0);
+    if ((lastSeq as number) > this.seq || (applied as number) > sent) {
+      this.nodeTaken(
+        `node id "${this.o.nodeId}": Redis holds seq ${lastSeq} and ${applied} visits of it, more than this process sent (seq ${this.seq}, ${sent} visits): another process writes as this node id (an older version, which does not claim node ids, still running or draining?). Stop it fully before starting a new one with its node id`,
+      );
+      return;
+    }
     if (batch.fresh) {
       // A fresh seq is always above the stored one, so Redis has applied it (now or on an earlier try).
       if ((lastSeq as number) < batch.seq) throw new Error(`Redis holds seq ${lastSeq} below batch ${batch.seq}`);

@@ -280,6 +280,58 @@ describe("cluster sync against a real Redis", () => {
     assert.equal(await redis.number("HGET", `${keyPrefix(key)}node:drain`, "applied"), 10);
   });
 
+  test("an old-version process writing as the same node id (it never claims) is noticed at the first exchange: stop", async () => {
+    const key = nextKey();
+    const p = keyPrefix(key);
+    const node = `${p}node:twin`;
+    // A v2 instance with this node id is still draining: it applied seq 3 (12 visits) before the v3 one starts.
+    await redis.command("HSET", node, "seq", "3", "applied", "12", "block", "0", "size", "0");
+    await redis.command("SET", `${p}total`, "12");
+    const counters = createCounters(systemClock.nowMs());
+    const state = new ClusterState();
+    const logs: string[] = [];
+    const link = new RedisLink(redis.url, () => {});
+    links.push(link);
+    link.start();
+    let v2Wrote = false;
+    // Right after the v3 process's first contact (it read seq 3), the v2 one sends its last batch: seq 4, 5
+    // visits and a reservation. The v3 process's first batch is seq 4 too: taken for a retry, not applied.
+    const redisCaller = {
+      get errors() {
+        return link.errors;
+      },
+      async fcall(name: string, args: readonly (string | number)[]) {
+        const reply = await link.fcall(name, args);
+        if (name === HISTORY_FUNCTION && !v2Wrote) {
+          v2Wrote = true;
+          await redis.command("HSET", node, "seq", "4", "applied", "17", "block", "262144", "size", "131072");
+          await redis.command("INCRBY", `${p}total`, "5");
+        }
+        return reply;
+      },
+    };
+    let stopped = "";
+    const sync = new ClusterSync({
+      counters,
+      state,
+      redis: redisCaller,
+      clusterKey: key,
+      nodeId: "twin",
+      clock: systemClock,
+      log: createLogger("json", (line) => logs.push(line)),
+      leaseMs: 1000,
+      onNodeTaken: (message) => (stopped = message),
+    });
+    await waitFor("the stop", async () => {
+      await sync.round();
+      return stopped !== "";
+    });
+    assert.ok(v2Wrote);
+    assert.match(stopped, /node id "twin": Redis holds seq 4 and 17 visits of it, more than this process sent/);
+    assert.match(stopped, /Stop it fully before starting a new one with its node id/);
+    assert.equal(state.numbersLeft(), 0, "no numbers taken from the other process's reservation");
+  });
+
   test("a stopped instance releases its node id: a restart claims it at once", async () => {
     const key = nextKey();
     const a = make(redis.url, "rel", key);
