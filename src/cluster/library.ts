@@ -98,7 +98,8 @@ local function roll_hour(p, h)
   expire_day(p, day)
 end
 
--- Rolls the hours not rolled yet up to ROLL_LAG_HOURS before the hour of unix second now; returns the last rolled.
+-- Rolls the hours not rolled yet up to ROLL_LAG_HOURS before the hour of unix second now (the earlier of
+-- Redis's clock and the caller's); returns the last rolled.
 local function roll(p, now)
   local upto = math.floor(now / 3600) - ${ROLL_LAG_HOURS}
   local rolled = tonumber(redis.call('GET', p .. 'rolled'))
@@ -142,8 +143,13 @@ redis.register_function('${SYNC_FUNCTION}', function(keys, args)
     if heartbeat or claim then ms = now_ms() end
     if seq > last then
       local new_hour = bit.band(flags, ${SYNC_NEW_HOUR}) ~= 0
-      local rolled
-      if new_hour then rolled = roll(p, now) end
+      local rolled, hour_ms
+      if new_hour then
+        -- Rolled by Redis's clock (or the caller's, if behind): a node whose clock runs ahead must not
+        -- roll an hour the others still write to.
+        hour_ms = ms or now_ms()
+        rolled = roll(p, math.min(now, math.floor(hour_ms / 1000)))
+      end
       if bit.band(flags, ${SYNC_OLD_SECONDS}) ~= 0 and rolled == nil then
         rolled = tonumber(redis.call('GET', p .. 'rolled')) or math.huge
       end
@@ -199,8 +205,7 @@ redis.register_function('${SYNC_FUNCTION}', function(keys, args)
         redis.call('HSET', nkey, 'seq', seq, 'applied', applied, 'block', block, 'size', size)
       end
       if new_hour then
-        ms = ms or now_ms()
-        redis.call('ZREMRANGEBYSCORE', p .. 'seen', '-inf', ms - 86400000)
+        redis.call('ZREMRANGEBYSCORE', p .. 'seen', '-inf', hour_ms - 86400000)
       end
     elseif ms then
       -- The lease: a heartbeat moves the stamp, which tells a claimant this process is alive.

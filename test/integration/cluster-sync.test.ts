@@ -350,7 +350,8 @@ describe("cluster sync against a real Redis", () => {
     links.push(link);
     link.start();
     await waitFor("the connection", () => link.connected);
-    const H = Math.floor(Date.now() / 3600_000);
+    // The caller's hour H, three hours back: the roll goes by the earlier of Redis's clock and the caller's.
+    const H = Math.floor(Date.now() / 3600_000) - 3;
     const sync = (seq: number, flags: number, now: number, pairs: number[]) =>
       link.fcall(SYNC_FUNCTION, [p, "r", "token-r", flags, seq, 0, 0, "", now, ...pairs]);
     const minuteSum = async (second: number) =>
@@ -381,6 +382,35 @@ describe("cluster sync against a real Redis", () => {
     let sum = 0;
     for (let i = 2; i < history.length; i += 2) sum += Number(history[i]);
     assert.equal(sum, 10);
+  });
+
+  test("a node whose clock runs hours ahead does not roll an hour the others still write to", async () => {
+    const key = nextKey();
+    const p = keyPrefix(key);
+    const link = new RedisLink(redis.url, () => {});
+    links.push(link);
+    link.start();
+    await waitFor("the connection", () => link.connected);
+    const H = Math.floor(Date.now() / 3600_000);
+    const sync = (seq: number, flags: number, now: number, pairs: number[]) =>
+      link.fcall(SYNC_FUNCTION, [p, "ahead", "token-ahead", flags, seq, 0, 0, "", now, ...pairs]);
+    const other = (seq: number, flags: number, pairs: number[]) =>
+      link.fcall(SYNC_FUNCTION, [p, "on-time", "token-on-time", flags, seq, 0, 0, "", H * 3600 + 20, ...pairs]);
+    // A node on time writes in hour H.
+    await other(1, SYNC_NEW_HOUR, [H * 3600 + 9, 2]);
+    // A node whose clock says H+3: by it, H+1 (so H too) would be rolled; by Redis's clock, only H-2 may be.
+    await sync(1, SYNC_NEW_HOUR, (H + 3) * 3600 + 5, [(H + 3) * 3600 + 5, 1]);
+    const rolled = await redis.number("GET", `${p}rolled`);
+    // (H-1 if Redis's clock crossed into the next hour meanwhile.)
+    assert.ok(rolled === H - 2 || rolled === H - 1, `rolled ${rolled}, Redis's hour ${H}`);
+    // The node on time goes on in hour H (no flags: not a new hour to it), into the seconds only.
+    await other(2, 0, [H * 3600 + 20, 4]);
+    // An hour and a half on, hour H is read from its seconds (not rolled), or from sums that hold all of it.
+    const history = (await link.fcall(HISTORY_FUNCTION, [p, (H + 1) * 3600 + 1800])) as Array<number | string>;
+    let sum = 0;
+    for (let i = 2; i < history.length; i += 2) sum += Number(history[i]);
+    assert.equal(Number(history[0]), 7);
+    assert.equal(sum, 6, "the on-time node's visits are all in the history");
   });
 
   test("a backlog batch of rolled hours: every key gets an expiry, sums equal the seconds', one write per minute", async () => {
