@@ -370,18 +370,32 @@ describe("cluster sync against a real Redis", () => {
     // 2. H-1 is not rolled yet: its seconds only.
     await sync(2, SYNC_NEW_HOUR | SYNC_OLD_SECONDS, H * 3600 + 20, [last, 4]);
     assert.equal(await minuteSum(last), 0);
+    // A second of H-3 changed behind the sums' back: a roll of H-3 again would show it in them.
+    await redis.command("HINCRBY", `${p}s:${H - 3}`, "5", "100");
     // 3. In hour H+1, H-1 is rolled: its minute and hour sums are its seconds'.
     await sync(3, SYNC_NEW_HOUR, next, [next, 1]);
     assert.equal(await redis.number("GET", `${p}rolled`), H - 1);
     assert.equal(await minuteSum(last), 4);
     assert.equal(await hourSum(last), 4);
     assert.equal(await hourSum(old), 5, "an hour rolled once is not rolled again");
+    assert.equal(await minuteSum(old), 2, "an hour rolled once is not rolled again");
+    await redis.command("HINCRBY", `${p}s:${H - 3}`, "5", "-100");
+    // 4. Late visits of the rolled H-1 (a backlog): in its sums exactly once, also through the next roll.
+    await sync(4, SYNC_OLD_SECONDS, next + 5, [last, 1, last + 60, 6]);
+    assert.equal(await minuteSum(last), 5);
+    assert.equal(await minuteSum(last + 60), 6);
+    assert.equal(await hourSum(last), 11);
+    await sync(5, SYNC_NEW_HOUR, next + 3600, [next + 3600, 1]);
+    assert.equal(await redis.number("GET", `${p}rolled`), H);
+    assert.equal(await minuteSum(last), 5);
+    assert.equal(await hourSum(last), 11);
+    assert.equal(await hourSum(old), 5);
     // The history holds every visit once: sums where rolled, seconds after.
-    const history = (await link.fcall(HISTORY_FUNCTION, [p, next])) as Array<number | string>;
-    assert.equal(Number(history[0]), 10);
+    const history = (await link.fcall(HISTORY_FUNCTION, [p, next + 3600])) as Array<number | string>;
+    assert.equal(Number(history[0]), 18);
     let sum = 0;
     for (let i = 2; i < history.length; i += 2) sum += Number(history[i]);
-    assert.equal(sum, 10);
+    assert.equal(sum, 18);
   });
 
   test("a node whose clock runs hours ahead does not roll an hour the others still write to", async () => {
