@@ -16,11 +16,10 @@ import type { SharedCounters } from "../counters/shared-counters.js";
 import type { Logger } from "../log.js";
 import { installHistory } from "./cluster-history.js";
 import { CLUSTER_DEGRADED, CLUSTER_OK, type ClusterState } from "./cluster-state.js";
+import { firstContact } from "./first-contact.js";
+import { giveBack } from "./give-back.js";
 import {
-  GIVE_BACK_FUNCTION,
-  HISTORY_FUNCTION,
   keyPrefix,
-  SYNC_CLAIM,
   SYNC_FUNCTION,
   SYNC_HEARTBEAT,
   SYNC_NEW_HOUR,
@@ -29,8 +28,10 @@ import {
 } from "./library.js";
 import { NodeClaim } from "./node-claim.js";
 import { NumberBudget } from "./number-budget.js";
-import type { Reply } from "./redis-link.js";
 import { SecondLedgers } from "./second-ledger.js";
+import { describe, list, num, type RedisCaller } from "./sync-calls.js";
+
+export type { RedisCaller } from "./sync-calls.js";
 
 /** 200 ms: five calls a second keep a visit's staleness on other instances well under 1 s (measured p99: docs/performance.md). */
 export const SYNC_INTERVAL_MS = 200;
@@ -42,12 +43,6 @@ const DRY_ROUND_MS = 50;
 const HEARTBEAT_ROUNDS = 5;
 /** Most seconds in one batch (a long outage's backlog goes over several rounds). */
 const MAX_BATCH_SECONDS = 2000;
-
-/** What the sync task needs from a Redis connection (RedisLink; a fake in unit tests). */
-export interface RedisCaller {
-  fcall(name: string, args: readonly (string | number)[]): Promise<Reply>;
-  readonly errors: number;
-}
 
 export interface ClusterSyncOptions {
   readonly counters: SharedCounters;
@@ -160,6 +155,8 @@ export class ClusterSync {
         this.o.log.warn("cluster: Redis unreachable, counting on reserved numbers", { error: describe(error) });
       }
       if (this.contacted) this.o.state.state = CLUSTER_DEGRADED;
+      // Waiting for a held node id: an outage is no proof its holder is gone (it could not beat either).
+      else this.claim.failed();
     }
     this.o.state.setFigure("redisErrors", this.o.redis.errors);
     this.publishPending();
@@ -170,40 +167,24 @@ export class ClusterSync {
    * cluster's history, reconciliation. False while another process holds the id.
    */
   private async firstContact(nowMs: number): Promise<boolean> {
-    const hello = list(
-      await this.o.redis.fcall(SYNC_FUNCTION, [
-        this.prefix,
-        this.o.nodeId,
-        this.claim.token,
-        SYNC_CLAIM | SYNC_HEARTBEAT,
-        0,
-        0,
-        0,
-        this.claim.lapsedStamp(),
-        Math.floor(nowMs / 1000),
-      ]),
+    const contact = await firstContact(
+      {
+        redis: this.o.redis,
+        prefix: this.prefix,
+        nodeId: this.o.nodeId,
+        claim: this.claim,
+        log: this.o.log,
+        onInUse: (message) => this.nodeTaken(message),
+      },
+      nowMs,
     );
-    if (num(hello[0]) === SYNC_NODE_TAKEN) {
-      const verdict = this.claim.refused(String(hello[1]));
-      if (verdict === "first sight") {
-        this.o.log.warn("cluster: node id held by another process; waiting for its lease to lapse", {
-          node_id: this.o.nodeId,
-          lease_ms: this.claim.leaseMs,
-        });
-      } else if (verdict === "in use") {
-        this.nodeTaken(
-          `node id "${this.o.nodeId}" is in use by another running instance on this Redis (its heartbeat goes on): give each instance its own --node-id`,
-        );
-      }
-      return false;
-    }
-    const history = list(await this.o.redis.fcall(HISTORY_FUNCTION, [this.prefix, Math.floor(nowMs / 1000)]));
-    const applied = num(hello[2]);
-    this.seq = num(hello[3]);
-    this.o.state.nodes = num(hello[6]);
+    if (contact === undefined) return false;
+    const applied = contact.applied;
+    this.seq = contact.seq;
+    this.o.state.nodes = contact.nodes;
     this.applied = applied;
-    const total = num(history[0]);
-    installHistory(this.o.counters, this.ledgers, total, history.slice(1).map(num));
+    const total = contact.total;
+    installHistory(this.o.counters, this.ledgers, total, contact.history);
     this.contributed = total;
     const stored = this.o.stored;
     if (stored && stored.visits > applied) {
@@ -256,6 +237,16 @@ export class ClusterSync {
     // -1: not read this round (a poll between heartbeats).
     const [total, applied, lastSeq, block, size, nodes] = reply.slice(1, 7).map(num) as number[];
     this.inFlight = undefined;
+    // Only this process writes as its node id: Redis never holds more of it than this process sent. More:
+    // another process writes as it (a v2 instance, which never claims node ids, still draining); its
+    // seqs interleave with ours (batches lost, reservations shared): stop before using the reply.
+    const sent = this.applied + (batch.fresh ? sumVisits(batch.pairs) : 0);
+    if ((lastSeq as number) > this.seq || (applied as number) > sent) {
+      this.nodeTaken(
+        `node id "${this.o.nodeId}": Redis holds seq ${lastSeq} and ${applied} visits of it, more than this process sent (seq ${this.seq}, ${sent} visits): another process writes as this node id (an older version, which does not claim node ids, still running or draining?). Stop it fully before starting a new one with its node id`,
+      );
+      return;
+    }
     if (batch.fresh) {
       // A fresh seq is always above the stored one, so Redis has applied it (now or on an earlier try).
       if ((lastSeq as number) < batch.seq) throw new Error(`Redis holds seq ${lastSeq} below batch ${batch.seq}`);
@@ -383,60 +374,22 @@ export class ClusterSync {
         visits: this.capturedLocal - this.ackedLocal,
       });
     }
-    await this.giveBack();
+    await giveBack({
+      state: this.o.state,
+      redis: this.o.redis,
+      prefix: this.prefix,
+      nodeId: this.o.nodeId,
+      token: this.claim.token,
+      lastBlockEnd: this.lastBlockEnd,
+      call: this.contacted && !this.taken,
+      log: this.o.log,
+    });
     this.ledgers.release();
   }
-
-  private async giveBack(): Promise<void> {
-    const ranges: Array<[number, number]> = [];
-    // Blocks back to back (no one reserved between them) give back as one range.
-    for (const range of this.o.state.numbersLeft() > 0 ? this.o.state.unusedRanges() : []) {
-      const last = ranges[ranges.length - 1];
-      if (last && last[1] + 1 === range[0]) last[1] = range[1];
-      else ranges.push(range);
-    }
-    let unused = 0;
-    for (const [first, last] of ranges) unused += last - first + 1;
-    const last = ranges[ranges.length - 1];
-    const tail = last && last[1] === this.lastBlockEnd ? last : undefined;
-    // Also with nothing to give back: the call releases the node id (a restart claims it at once).
-    if (this.contacted && !this.taken) {
-      try {
-        const done = await this.o.redis.fcall(GIVE_BACK_FUNCTION, [
-          this.prefix,
-          tail ? tail[1] : 0,
-          tail ? tail[0] : 0,
-          this.o.nodeId,
-          this.claim.token,
-        ]);
-        if (tail && num(done) === 1) {
-          unused -= tail[1] - tail[0] + 1;
-          this.o.state.addFigure("numbersGivenBack", tail[1] - tail[0] + 1);
-        }
-      } catch (error) {
-        this.o.log.warn("cluster: could not give unused numbers back", { error: describe(error) });
-      }
-    }
-    this.o.state.addFigure("numbersUnused", unused);
-    if (unused > 0) this.o.log.info("cluster: visit numbers left unused (a gap)", { numbers: unused });
-  }
-}
-
-function list(reply: Reply): Reply[] {
-  if (!Array.isArray(reply)) throw new Error(`unexpected reply from Redis: ${String(reply)}`);
-  return reply;
 }
 
 function sumVisits(pairs: readonly number[]): number {
   let n = 0;
   for (let i = 1; i < pairs.length; i += 2) n += pairs[i] as number;
   return n;
-}
-
-function num(value: Reply | undefined): number {
-  return typeof value === "number" ? value : Number(value ?? 0);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -20,7 +20,10 @@
  * and GET total. Once a second the heartbeat adds TIME, ZADD + ZCOUNT of the
  * seen set (and, when idle, HMGET + HSET of the node: its lease). Once an
  * hour, per node: expiries of the new hour's keys, the roll of an hour's
- * seconds into minute and hour sums (by the first node to get there).
+ * seconds into minute and hour sums (by the first node to get there). A batch
+ * with seconds of rolled hours (late visits, a backlog after an outage) adds
+ * one HINCRBY per minute and per hour it touches and the expiries of its keys
+ * (once per key and batch), on top of the HINCRBY per second.
  *
  * Version 3 (v2 was traffic_tracker_2/tt2_*): the key layout is v2's plus
  * `rolled` and the node's owner/stamp, so v2 and v3 instances can share one
@@ -95,7 +98,8 @@ local function roll_hour(p, h)
   expire_day(p, day)
 end
 
--- Rolls the hours not rolled yet up to ROLL_LAG_HOURS before the hour of unix second now; returns the last rolled.
+-- Rolls the hours not rolled yet up to ROLL_LAG_HOURS before the hour of unix second now (the earlier of
+-- Redis's clock and the caller's); returns the last rolled.
 local function roll(p, now)
   local upto = math.floor(now / 3600) - ${ROLL_LAG_HOURS}
   local rolled = tonumber(redis.call('GET', p .. 'rolled'))
@@ -139,32 +143,50 @@ redis.register_function('${SYNC_FUNCTION}', function(keys, args)
     if heartbeat or claim then ms = now_ms() end
     if seq > last then
       local new_hour = bit.band(flags, ${SYNC_NEW_HOUR}) ~= 0
-      local rolled
-      if new_hour then rolled = roll(p, now) end
+      local rolled, hour_ms
+      if new_hour then
+        -- Rolled by Redis's clock (or the caller's, if behind): a node whose clock runs ahead must not
+        -- roll an hour the others still write to.
+        hour_ms = ms or now_ms()
+        rolled = roll(p, math.min(now, math.floor(hour_ms / 1000)))
+      end
       if bit.band(flags, ${SYNC_OLD_SECONDS}) ~= 0 and rolled == nil then
         rolled = tonumber(redis.call('GET', p .. 'rolled')) or math.huge
       end
       local n = 0
+      -- Expiries for the hours of a new hour's batch, and of a late one (its key may be new: nobody else set them).
+      local expire = new_hour or rolled ~= nil
       local expired = {}
+      -- Late seconds of rolled hours, summed per batch: one HINCRBY per minute and hour, two EXPIREAT per day.
+      local late_minutes, late_hours = {}, {}
       for i = 10, #args, 2 do
         local s, c = tonumber(args[i]), tonumber(args[i + 1])
         local hour = math.floor(s / 3600)
         local skey = p .. 's:' .. hour
         counts[#counts + 1] = s
         counts[#counts + 1] = redis.call('HINCRBY', skey, s % 3600, c)
-        if new_hour and not expired[hour] then
+        if expire and not expired[hour] then
           redis.call('EXPIREAT', skey, (hour + 1) * 3600 + SECOND_KEEP, 'NX')
           expired[hour] = true
         end
         -- A second of an hour already rolled: its minute and hour sums take it directly.
         if rolled ~= nil and hour <= rolled then
-          local day = math.floor(s / 86400)
-          redis.call('HINCRBY', p .. 'm:' .. day, math.floor((s % 86400) / 60), c)
-          redis.call('HINCRBY', p .. 'h:' .. day, math.floor((s % 86400) / 3600), c)
-          expire_day(p, day)
+          local minute = math.floor(s / 60)
+          late_minutes[minute] = (late_minutes[minute] or 0) + c
+          late_hours[hour] = (late_hours[hour] or 0) + c
         end
         n = n + c
       end
+      local days = {}
+      for minute, c in pairs(late_minutes) do
+        local day = math.floor(minute / 1440)
+        redis.call('HINCRBY', p .. 'm:' .. day, minute % 1440, c)
+        days[day] = true
+      end
+      for hour, c in pairs(late_hours) do
+        redis.call('HINCRBY', p .. 'h:' .. math.floor(hour / 24), hour % 24, c)
+      end
+      for day in pairs(days) do expire_day(p, day) end
       if n > 0 then total = redis.call('INCRBY', p .. 'total', n) end
       applied = applied + n
       block, size = 0, 0
@@ -183,8 +205,7 @@ redis.register_function('${SYNC_FUNCTION}', function(keys, args)
         redis.call('HSET', nkey, 'seq', seq, 'applied', applied, 'block', block, 'size', size)
       end
       if new_hour then
-        ms = ms or now_ms()
-        redis.call('ZREMRANGEBYSCORE', p .. 'seen', '-inf', ms - 86400000)
+        redis.call('ZREMRANGEBYSCORE', p .. 'seen', '-inf', hour_ms - 86400000)
       end
     elseif ms then
       -- The lease: a heartbeat moves the stamp, which tells a claimant this process is alive.

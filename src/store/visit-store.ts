@@ -152,7 +152,9 @@ export class VisitStore {
 
   /**
    * Opens (or creates) the store in `dir`; every failure is a StoreError with
-   * one clear line. `nodeId`: cluster mode's node id, recorded (null clears it).
+   * one clear line. `nodeId`: cluster mode's node id, recorded; null (a run
+   * without --redis) keeps the one recorded, so a later cluster run under
+   * another id is still refused.
    */
   static async open(dir: string, version: string, nodeId: string | null = null): Promise<VisitStore> {
     prepareDirectory(dir);
@@ -209,10 +211,9 @@ export class VisitStore {
   }
 
   private async recordNodeId(nodeId: string | null): Promise<void> {
-    if (nodeId === null) {
-      await this.connection.run(`DELETE FROM ${META_TABLE} WHERE key = '${NODE_ID_KEY}'`);
-      return;
-    }
+    // Never cleared: after a run on its own, this store's earlier visits are still in Redis under the
+    // recorded id; a cluster run under another id would reconcile them again under that one.
+    if (nodeId === null) return;
     const held = (await this.connection.runAndReadAll(STORED_NODE_ID_SQL)).getRowsJS()[0]?.[0];
     // Its rows are in Redis under the other id: reconciled under this one, they would count twice.
     if (held !== undefined && String(held) !== nodeId) {

@@ -171,6 +171,34 @@ export class RedisServer {
     return calls;
   }
 
+  /**
+   * Every command Redis runs from now until `stop()` (MONITOR), one line each,
+   * e.g. `1796213564.95 [0 127.0.0.1:47862] "FCALL" "tt3_sync" …`; the
+   * commands a function runs follow its FCALL as `[0 lua]` lines.
+   */
+  async monitor(): Promise<{ lines: () => string[]; stop: () => void }> {
+    const socket = createConnection({ host: "127.0.0.1", port: this.port });
+    socket.setEncoding("utf8");
+    let buffer = "";
+    const lines: string[] = [];
+    let ready: () => void = () => {};
+    const started = new Promise<void>((resolve) => (ready = resolve));
+    socket.on("data", (chunk: string) => {
+      buffer += chunk;
+      const parts = buffer.split("\r\n");
+      buffer = parts.pop() as string;
+      for (const part of parts) {
+        if (part === "+OK") ready();
+        else if (part.startsWith("+")) lines.push(part.slice(1));
+      }
+    });
+    socket.on("error", () => {});
+    await once(socket, "connect");
+    socket.write(`${this.password === "" ? "" : `AUTH ${this.password}\r\n`}MONITOR\r\n`);
+    await started;
+    return { lines: () => lines, stop: () => socket.destroy() };
+  }
+
   /** An integer reply (":42") or bulk string reply ("$2\r\n42") as a number; a nil reply is 0. */
   async number(...args: string[]): Promise<number> {
     const reply = await this.command(...args);

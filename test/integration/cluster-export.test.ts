@@ -2,7 +2,8 @@
  * Exports in cluster mode carry a `node_id` column: every row of an
  * instance's store is its own, so the column is the instance's node id. The
  * store records it, so `traffic-tracker export` of a stopped directory adds it
- * too (or the operator's `--node-id`); a run on its own clears it.
+ * too (or the operator's `--node-id`); a run on its own keeps it (its visits
+ * are in Redis under that id: another id would count them again).
  */
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -46,7 +47,7 @@ const ndjsonRows = (bytes: Buffer) =>
     .filter((line) => line !== "")
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 
-test("/export and traffic-tracker export carry the node id in cluster mode, and only then", {
+test("/export and traffic-tracker export carry the node id once in cluster mode; a run on its own keeps it", {
   timeout: 180_000,
 }, async (t) => {
   const redis = await RedisServer.start();
@@ -113,12 +114,26 @@ test("/export and traffic-tracker export carry the node id in cluster mode, and 
     startTestService(manual, { dataDir: dir, nWorkers: 1, redis: redis.url, nodeId: "shop-2", clusterKey: "exp" }),
     /holds the visits of node id "shop-1", not "shop-2": start it with --node-id shop-1, or give this node its own --data-dir/,
   );
-  // Run on its own, the store is no node's: no column.
+  // A run on its own keeps the recorded id: its exports keep the column, and another id is still
+  // refused (with the id cleared, shop-2 would reconcile shop-1's 12 visits again: 24 in Redis).
   const alone = await startTestService(manual, { dataDir: dir, nWorkers: 1 });
   await alone.stop();
   const ndjson = join(dir, "alone.ndjson");
   await runExport({ dataDir: dir, out: ndjson, format: "ndjson", ...ALL });
   const lines = ndjsonRows(readFileSync(ndjson));
   assert.equal(lines.length, 12);
-  assert.ok(!("node_id" in (lines[0] as object)));
+  assert.deepEqual([...new Set(lines.map((r) => r.node_id))], ["shop-1"]);
+  await assert.rejects(
+    startTestService(manual, { dataDir: dir, nWorkers: 1, redis: redis.url, nodeId: "shop-2", clusterKey: "exp" }),
+    /holds the visits of node id "shop-1", not "shop-2"/,
+  );
+  // The same id after the run on its own is welcome.
+  const again = await startTestService(manual, {
+    dataDir: dir,
+    nWorkers: 1,
+    redis: redis.url,
+    nodeId: "shop-1",
+    clusterKey: "exp",
+  });
+  await again.stop();
 });
