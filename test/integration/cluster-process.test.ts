@@ -127,10 +127,11 @@ test("an instance stopped with SIGTERM, then killed with kill -9 and restarted: 
   const restarted = performance.now();
   url = await start();
   const readyAfterMs = performance.now() - restarted;
-  // The killed holder's stamp stands still: the id is free one lease (5 s) after first contact, about a
-  // second and a half after spawn (measured ready at ~6.4 s).
+  // The killed holder's stamp stands still: the id is free one lease (5 s) after first contact (measured
+  // ready at ~6.4 s after spawn). The upper bound leaves room for a loaded CI box; a lease of two or
+  // more periods would still exceed it.
   assert.ok(
-    readyAfterMs >= 5000 && readyAfterMs < 10_000,
+    readyAfterMs >= 5000 && readyAfterMs < 15_000,
     `ready ${Math.round(readyAfterMs)} ms after the restart (lease 5 s)`,
   );
   t.diagnostic(
