@@ -2,7 +2,7 @@
  * @module Who folds `visits` into the summary tables (rollups.ts), and when:
  * each /analytics query first folds what was imported since the last fold
  * (up to QUERY_FOLD_ROWS, on its own connection, inside its time limit), and
- * a timer folds larger slices while the machine is idle (or while the
+ * a timer folds short slices while the machine is idle (or while the
  * backlog is over FORCE_FOLD_ROWS, whatever the load), so that the first
  * query after a big import (or on a store made before the tables existed)
  * finds them nearly up to date. Neither touches POST /visit or the journal
@@ -19,12 +19,14 @@ import { ensureRollupSchema, FORCE_FOLD_ROWS, foldJournal, foldVisits, IDLE_FOLD
  * folded, so a query folds all it can within reason.
  */
 const JOURNAL_FOLD_BYTES = 256 * 1024 * 1024;
+/** A background fold takes at most this much journal (≈ 80 k visits, ≈ 0.1 s), for the same reason as IDLE_FOLD_ROWS. */
+const IDLE_JOURNAL_FOLD_BYTES = 16 * 1024 * 1024;
 
 /** Segments the recorder no longer appends to: all but the newest. */
 export const closedSegments = (segments: readonly Segment[]) => segments.slice(0, -1);
 
-/** How often the idle timer looks for rows to fold. */
-const IDLE_CHECK_MS = 1000;
+/** How often the idle timer looks for rows to fold (the idle share is measured over this span). */
+const IDLE_CHECK_MS = 250;
 
 export class Folder {
   private readonly connect: () => Promise<DuckDBConnection>;
@@ -54,7 +56,13 @@ export class Folder {
    * if a fold is running (the caller reads the rows past the mark raw: the
    * answer is the same, and a query never waits for another's fold).
    */
-  fold(c: DuckDBConnection, maxRows: number, minRows = 1, journal?: () => readonly Segment[]): Promise<number> {
+  fold(
+    c: DuckDBConnection,
+    maxRows: number,
+    minRows = 1,
+    journal?: () => readonly Segment[],
+    journalBytes = JOURNAL_FOLD_BYTES,
+  ): Promise<number> {
     if (this.running || this.closed) return Promise.resolve(0);
     this.running = true;
     const run = (async () => {
@@ -66,7 +74,7 @@ export class Folder {
         await this.schema;
         const rows = await foldVisits(c, maxRows, minRows);
         const closed = journal?.() ?? [];
-        if (closed.length > 0) await foldJournal(c, closed, JOURNAL_FOLD_BYTES);
+        if (closed.length > 0) await foldJournal(c, closed, journalBytes);
         return rows;
       } finally {
         this.running = false;
@@ -82,7 +90,8 @@ export class Folder {
     const own = await this.connect();
     if (this.closed) return own.closeSync();
     this.own = own;
-    await this.fold(own, IDLE_FOLD_ROWS, FORCE_FOLD_ROWS); // a big backlog (e.g. the last run's shutdown import) at once
+    // A big backlog (e.g. the last run's shutdown import) is folded at once, slice by slice.
+    while (!this.closed && (await this.fold(own, IDLE_FOLD_ROWS, FORCE_FOLD_ROWS)) > 0) {}
   }
 
   /** Folds in the background while the machine's CPU is at least half idle (as the journal import does). */
@@ -99,7 +108,13 @@ export class Folder {
       const share = this.idle?.read(Date.now());
       const idle = share !== undefined && share >= IDLE_SHARE_TO_IMPORT;
       const journal = idle ? () => closedSegments(listSegments(this.dataDir)) : undefined;
-      const folded = await this.fold(this.own, IDLE_FOLD_ROWS, idle ? 1 : FORCE_FOLD_ROWS, journal);
+      const folded = await this.fold(
+        this.own,
+        IDLE_FOLD_ROWS,
+        idle ? 1 : FORCE_FOLD_ROWS,
+        journal,
+        IDLE_JOURNAL_FOLD_BYTES,
+      );
       if (folded > 0) this.idle?.restart(Date.now()); // the fold's own CPU is not load
     } catch {
       // Tried again at the next tick; queries fold (or read raw) meanwhile.

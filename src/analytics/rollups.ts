@@ -21,8 +21,12 @@ import { journalLinesSql } from "./sql.js";
 export const ROLLUP_VERSION = 2;
 /** A query folds at most this many rows before answering (≈ 0.2 s); the rest it reads raw. */
 export const QUERY_FOLD_ROWS = 250_000;
-/** One fold in the background takes at most this many rows (≈ 1 s of one core), then asks again. */
-export const IDLE_FOLD_ROWS = 1_000_000;
+/**
+ * One fold in the background takes at most this many rows (≈ 0.15 s of one
+ * core), then asks again: a fold begun in a lull ends soon after the load
+ * returns, as the import's slices do.
+ */
+export const IDLE_FOLD_ROWS = 100_000;
 /**
  * A backlog this large is folded in the background even while the machine is
  * busy (as the import does past its backlog limit): otherwise every query
