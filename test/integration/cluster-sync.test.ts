@@ -103,6 +103,15 @@ describe("cluster sync against a real Redis", () => {
     return i;
   };
 
+  /** A bare link to the test's Redis (for calling the library's functions directly), closed after the suite. */
+  const connectedLink = async (): Promise<RedisLink> => {
+    const link = new RedisLink(redis.url, () => {});
+    links.push(link);
+    link.start();
+    await waitFor("the connection", () => link.connected);
+    return link;
+  };
+
   before(async () => {
     redis = await RedisServer.start();
     proxy = await FlakyProxy.start(redis.port);
@@ -346,10 +355,7 @@ describe("cluster sync against a real Redis", () => {
   test("minute and hour sums: an hour is rolled from its seconds two hours on; later visits of it go in directly", async () => {
     const key = nextKey();
     const p = keyPrefix(key);
-    const link = new RedisLink(redis.url, () => {});
-    links.push(link);
-    link.start();
-    await waitFor("the connection", () => link.connected);
+    const link = await connectedLink();
     // The caller's hour H, three hours back: the roll goes by the earlier of Redis's clock and the caller's.
     const H = Math.floor(Date.now() / 3600_000) - 3;
     const sync = (seq: number, flags: number, now: number, pairs: number[]) =>
@@ -401,10 +407,7 @@ describe("cluster sync against a real Redis", () => {
   test("a node whose clock runs hours ahead does not roll an hour the others still write to", async () => {
     const key = nextKey();
     const p = keyPrefix(key);
-    const link = new RedisLink(redis.url, () => {});
-    links.push(link);
-    link.start();
-    await waitFor("the connection", () => link.connected);
+    const link = await connectedLink();
     const H = Math.floor(Date.now() / 3600_000);
     const sync = (seq: number, flags: number, now: number, pairs: number[]) =>
       link.fcall(SYNC_FUNCTION, [p, "ahead", "token-ahead", flags, seq, 0, 0, "", now, ...pairs]);
@@ -430,10 +433,7 @@ describe("cluster sync against a real Redis", () => {
   test("a backlog batch of rolled hours: every key gets an expiry, sums equal the seconds', one write per minute", async () => {
     const key = nextKey();
     const p = keyPrefix(key);
-    const link = new RedisLink(redis.url, () => {});
-    links.push(link);
-    link.start();
-    await waitFor("the connection", () => link.connected);
+    const link = await connectedLink();
     const H = Math.floor(Date.now() / 3600_000);
     const sync = (seq: number, flags: number, now: number, pairs: number[]) =>
       link.fcall(SYNC_FUNCTION, [p, "late", "token-late", flags, seq, 0, 0, "", now, ...pairs]);
